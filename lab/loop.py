@@ -1,0 +1,98 @@
+"""The one loop every lab uses: pull steps from the experiment, ask the rules, report, stop."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable, Iterable, Iterator, Protocol
+
+from lab.records import RunResult, Step
+from lab.stopping import Decision, Rule, budget_decision, cancelled_decision
+
+
+class Experiment(Protocol):
+    """What a config builds: a stream of steps, and the artifacts of the finished run.
+
+    `snapshot` and `restore` are optional: an experiment whose model can go back to the
+    best step (restore_best) provides them.
+    """
+
+    def steps(self) -> Iterator[Step]: ...
+
+    def artifacts(self, decision: Decision) -> dict[str, Any]: ...
+
+
+def _rules(config: Any, stopping: Rule | Iterable[Rule] | None) -> list[Rule]:
+    rules = list(config.rules()) if hasattr(config, "rules") else []
+    if isinstance(stopping, Rule):
+        rules.append(stopping)
+    elif stopping is not None:
+        rules.extend(stopping)
+    return rules
+
+
+def _cancelled(cancel: Any) -> bool:
+    if cancel is None:
+        return False
+    if hasattr(cancel, "is_set"):
+        return cancel.is_set()
+    return bool(cancel())
+
+
+def run(
+    config: Any,
+    *,
+    stopping: Rule | Iterable[Rule] | None = None,
+    on_step: Callable[[Step], None] | None = None,
+    cancel: Any = None,
+) -> RunResult:
+    """Run `config`'s experiment until a rule decides, the budget ends or `cancel` is set.
+
+    The config's own rules (``config.rules()``: divergence guards, a lab's tolerance) come
+    first, then `stopping`. `on_step` sees every step as it arrives. `cancel` is a
+    ``threading.Event`` or a callable returning True to stop.
+    """
+    experiment = config.experiment()
+    rules = _rules(config, stopping)
+    for rule in rules:
+        rule.reset()
+    restoring = [r for r in rules if getattr(r, "restore_best", False)]
+    can_restore = hasattr(experiment, "snapshot") and hasattr(experiment, "restore")
+    best_snapshot = None
+
+    steps: list[Step] = []
+    decision: Decision | None = None
+    start = time.perf_counter()
+    stream = experiment.steps()
+    try:
+        for step in stream:
+            steps.append(step)
+            for rule in rules:
+                decision = rule.update(step)
+                if decision is not None:
+                    break
+            if can_restore and any(getattr(r, "improved", False) for r in restoring):
+                best_snapshot = experiment.snapshot()
+            if on_step is not None:
+                on_step(step)
+            if decision is not None:
+                break
+            if _cancelled(cancel):
+                decision = cancelled_decision(step.step)
+                break
+    finally:
+        stream.close()
+    if decision is None:
+        decision = budget_decision(steps[-1].step if steps else 0, getattr(config, "budget", None))
+    if best_snapshot is not None:
+        experiment.restore(best_snapshot)
+        decision = _with_best(decision, restoring[0])
+    artifacts = experiment.artifacts(decision)
+    return RunResult(config, steps, decision, artifacts, time.perf_counter() - start)
+
+
+def _with_best(decision: Decision, rule: Rule) -> Decision:
+    best_step = getattr(rule, "best_step", None)
+    if best_step is None:
+        return decision
+    reason = f"{decision.reason}; restored the weights of step {best_step}"
+    return Decision(decision.stop, decision.kind, reason, decision.step, best_step)

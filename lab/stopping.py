@@ -1,0 +1,279 @@
+"""Stop rules: small policy objects that look at each step and may decide to stop.
+
+Every rule has one method that matters, ``update(step) -> Decision | None``, and ``reset()``.
+A `Decision` carries the step at which it fired and a reason in plain words that pages
+show as they are and charts mark with a rule.
+
+`EarlyStopping` stops at the same step as Keras 3's ``EarlyStopping`` for any sequence of
+values; before that test it checks, in Lightning's order, that the value is finite and
+whether it crossed the stopping or the divergence threshold.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from lab.records import Step
+from lab.validation import check_bool, check_choice, check_number
+
+KINDS = ("patience", "threshold", "diverged", "non_finite", "tolerance", "max_steps", "cancelled")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Why and when a run ended. `best_step` is the step a restoring rule went back to."""
+
+    stop: bool
+    kind: str
+    reason: str
+    step: int
+    best_step: int | None = None
+
+    def __post_init__(self) -> None:
+        check_choice("kind", self.kind, KINDS)
+
+    @property
+    def converged(self) -> bool:
+        """True when the run ended because it reached what it was after."""
+        return self.kind in ("tolerance", "threshold", "patience")
+
+    @property
+    def failed(self) -> bool:
+        """True when the run blew up (a non-finite value or past the divergence threshold)."""
+        return self.kind in ("diverged", "non_finite")
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.4g}"
+
+
+class Rule:
+    """Base class: a rule watches steps and may return a Decision to stop."""
+
+    def update(self, step: Step) -> Decision | None:
+        raise NotImplementedError
+
+    def reset(self) -> None:
+        """Forget everything seen; called by the loop before a run."""
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in self._params().items())
+        return f"{type(self).__name__}({params})"
+
+    def _params(self) -> dict:
+        return {}
+
+
+class NeverStop(Rule):
+    """The do-nothing rule: a run goes until its step budget."""
+
+    def update(self, step: Step) -> Decision | None:
+        return None
+
+
+class EarlyStopping(Rule):
+    """Stop when a monitored metric stops improving (Keras' rule) or crosses a threshold.
+
+    Improvement, in mode "min", is ``current + |min_delta| < best`` exactly as Keras computes
+    it (mirrored in mode "max"). ``wait`` grows by one at every step from ``start_from_epoch``
+    on and goes back to 0 on an improvement that also beats ``baseline``; the rule stops when
+    ``wait >= patience`` at a step other than 0. Before that, in Lightning's order: a
+    non-finite value (``check_finite``), the ``stopping_threshold`` (good enough), the
+    ``divergence_threshold`` (hopeless).
+    """
+
+    def __init__(
+        self,
+        monitor: str,
+        mode: str = "min",
+        min_delta: float = 0.0,
+        patience: int = 0,
+        baseline: float | None = None,
+        start_from_epoch: int = 0,
+        restore_best: bool = False,
+        stopping_threshold: float | None = None,
+        divergence_threshold: float | None = None,
+        check_finite: bool = True,
+    ) -> None:
+        if not isinstance(monitor, str) or not monitor:
+            raise ValueError(f"monitor={monitor!r} is not allowed; give a metric name such as 'val/loss'")
+        check_choice("mode", mode, ("min", "max"))
+        check_number("min_delta", min_delta)
+        check_number("patience", patience, 0, integer=True)
+        if baseline is not None:
+            check_number("baseline", baseline)
+        check_number("start_from_epoch", start_from_epoch, 0, integer=True)
+        check_bool("restore_best", restore_best)
+        if stopping_threshold is not None:
+            check_number("stopping_threshold", stopping_threshold)
+        if divergence_threshold is not None:
+            check_number("divergence_threshold", divergence_threshold)
+        check_bool("check_finite", check_finite)
+        self.monitor = monitor
+        self.mode = mode
+        self.min_delta = abs(min_delta)
+        self.patience = patience
+        self.baseline = baseline
+        self.start_from_epoch = start_from_epoch
+        self.restore_best = restore_best
+        self.stopping_threshold = stopping_threshold
+        self.divergence_threshold = divergence_threshold
+        self.check_finite = check_finite
+        self.reset()
+
+    def _params(self) -> dict:
+        return {
+            "monitor": self.monitor, "mode": self.mode, "min_delta": self.min_delta,
+            "patience": self.patience, "baseline": self.baseline,
+            "start_from_epoch": self.start_from_epoch, "restore_best": self.restore_best,
+            "stopping_threshold": self.stopping_threshold,
+            "divergence_threshold": self.divergence_threshold, "check_finite": self.check_finite,
+        }
+
+    def reset(self) -> None:
+        self.best: float | None = None
+        self.best_step: int | None = None
+        self.wait = 0
+        self.improved = False
+
+    def better(self, current: float, reference: float | None) -> bool:
+        """Keras' improvement test: strict, by more than min_delta."""
+        if reference is None:
+            return True
+        if self.mode == "min":
+            return current + self.min_delta < reference
+        return current - self.min_delta > reference
+
+    def _beyond(self, current: float, threshold: float) -> bool:
+        return current < threshold if self.mode == "min" else current > threshold
+
+    def _worse_than(self, current: float, threshold: float) -> bool:
+        return current > threshold if self.mode == "min" else current < threshold
+
+    def update(self, step: Step) -> Decision | None:
+        self.improved = False
+        current = step.metrics.get(self.monitor)
+        if current is None:
+            return None
+        n = step.step
+        if self.check_finite and not math.isfinite(current):
+            return Decision(True, "non_finite", f"diverged at step {n}: {self.monitor} is {current} (not finite)", n, self.best_step)
+        if self.stopping_threshold is not None and self._beyond(current, self.stopping_threshold):
+            return Decision(
+                True, "threshold",
+                f"{self.monitor} = {_fmt(current)} reached the stopping threshold {_fmt(self.stopping_threshold)} at step {n}",
+                n, self.best_step,
+            )
+        if self.divergence_threshold is not None and self._worse_than(current, self.divergence_threshold):
+            return Decision(
+                True, "diverged",
+                f"diverged at step {n}: {self.monitor} = {_fmt(current)} is past the divergence threshold {_fmt(self.divergence_threshold)}",
+                n, self.best_step,
+            )
+        if n < self.start_from_epoch:
+            return None
+        self.wait += 1
+        if self.better(current, self.best):
+            self.best, self.best_step, self.improved = current, n, True
+            if self.baseline is None or self.better(current, self.baseline):
+                self.wait = 0
+            return None
+        if self.wait >= self.patience and n > 0:
+            return Decision(
+                True, "patience",
+                f"stopped at step {n}: {self.monitor} has not improved by more than {_fmt(self.min_delta)} "
+                f"for {self.wait} step(s); best {_fmt(self.best)} at step {self.best_step}",
+                n, self.best_step,
+            )
+        return None
+
+
+class Tolerance(Rule):
+    """Converged once a metric is at or below `tol` (a shift, a Q change, a gap).
+
+    With ``window > 1`` the metric must stay within tol for that many steps in a row.
+    """
+
+    def __init__(self, monitor: str, tol: float, window: int = 1, what: str | None = None) -> None:
+        check_number("tol", tol, 0)
+        check_number("window", window, 1, integer=True)
+        self.monitor, self.tol, self.window = monitor, tol, window
+        self.what = what or monitor
+        self.reset()
+
+    def _params(self) -> dict:
+        return {"monitor": self.monitor, "tol": self.tol, "window": self.window}
+
+    def reset(self) -> None:
+        self.run = 0
+
+    def update(self, step: Step) -> Decision | None:
+        value = step.metrics.get(self.monitor)
+        if value is None:
+            return None
+        self.run = self.run + 1 if value <= self.tol else 0
+        if self.run >= self.window:
+            span = "" if self.window == 1 else f" for {self.window} steps in a row"
+            return Decision(
+                True, "tolerance",
+                f"converged at step {step.step}: {self.what} = {_fmt(value)} is within tol {_fmt(self.tol)}{span}",
+                step.step,
+            )
+        return None
+
+
+class Divergence(Rule):
+    """Diverged once a metric is not finite or its magnitude passes `threshold`."""
+
+    def __init__(self, monitor: str, threshold: float = 1e10) -> None:
+        check_number("threshold", threshold, 0, low_open=True)
+        self.monitor, self.threshold = monitor, threshold
+
+    def _params(self) -> dict:
+        return {"monitor": self.monitor, "threshold": self.threshold}
+
+    def update(self, step: Step) -> Decision | None:
+        value = step.metrics.get(self.monitor)
+        if value is None:
+            return None
+        if not math.isfinite(value):
+            return Decision(True, "non_finite", f"diverged at step {step.step}: {self.monitor} is {value} (not finite)", step.step)
+        if abs(value) > self.threshold:
+            return Decision(
+                True, "diverged",
+                f"diverged at step {step.step}: {self.monitor} = {_fmt(value)} is past {_fmt(self.threshold)}",
+                step.step,
+            )
+        return None
+
+
+class StepBudget(Rule):
+    """Stop after `max_steps` steps have been seen."""
+
+    def __init__(self, max_steps: int) -> None:
+        check_number("max_steps", max_steps, 1, integer=True)
+        self.max_steps = max_steps
+        self.reset()
+
+    def _params(self) -> dict:
+        return {"max_steps": self.max_steps}
+
+    def reset(self) -> None:
+        self.seen = 0
+
+    def update(self, step: Step) -> Decision | None:
+        self.seen += 1
+        if self.seen >= self.max_steps:
+            return budget_decision(step.step, self.max_steps)
+        return None
+
+
+def budget_decision(step: int, budget: int | None = None) -> Decision:
+    """The decision for a run that used its whole step budget without another rule firing."""
+    what = f"the step budget ({budget} steps)" if budget else "the step budget"
+    return Decision(True, "max_steps", f"ran to {what} at step {step} without another rule firing", step)
+
+
+def cancelled_decision(step: int) -> Decision:
+    return Decision(True, "cancelled", f"stopped by the user at step {step}", step)
