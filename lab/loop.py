@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Iterable, Iterator, Protocol
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Protocol
 
 from lab.records import RunResult, Step
 from lab.stopping import Decision, Rule, budget_decision, cancelled_decision

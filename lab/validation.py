@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from numbers import Integral, Real
-from typing import Any, Iterable
+from typing import Any
 
 
 def _interval(low: float | None, high: float | None, low_open: bool, high_open: bool) -> str:
