@@ -42,17 +42,20 @@ def _cancelled(cancel: Any) -> bool:
 def run(
     config: Any,
     *,
+    data: Any = None,
     stopping: Rule | Iterable[Rule] | None = None,
     on_step: Callable[[Step], None] | None = None,
     cancel: Any = None,
 ) -> RunResult:
     """Run `config`'s experiment until a rule decides, the budget ends or `cancel` is set.
 
+    `data` is what the user uploaded (a config names the dataset but cannot hold the file),
+    handed to ``config.experiment(data)``; without it ``config.experiment()`` is called.
     The config's own rules (``config.rules()``: divergence guards, a lab's tolerance) come
     first, then `stopping`. `on_step` sees every step as it arrives. `cancel` is a
     ``threading.Event`` or a callable returning True to stop.
     """
-    experiment = config.experiment()
+    experiment = config.experiment() if data is None else config.experiment(data)
     rules = _rules(config, stopping)
     for rule in rules:
         rule.reset()
