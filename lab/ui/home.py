@@ -1,0 +1,70 @@
+"""The home page's parts: the lab cards and the gradient-descent-on-x² demo."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+import lab
+from lab.records import RunResult
+from lab.ui import charts
+
+DEMO_RATES = [0.01, 0.05, 0.1, 0.3, 0.5, 0.7, 0.9, 1.0, 1.05, 1.1]
+DEMO_STEPS = 120
+
+
+@dataclass(frozen=True)
+class Card:
+    icon: str
+    title: str
+    question: str
+    page: str
+
+
+CARDS = [
+    Card("🧭", "Optimizers", "How do GD, momentum, Nesterov, Adagrad, RMSprop and Adam differ on the same surface?", "pages/1_Optimizers.py"),
+    Card("📉", "Schedules", "What does a learning-rate schedule change, and why does a constant rate stall at a noise floor?", "pages/2_Schedules.py"),
+    Card("✋", "Early stopping", "When should training stop, and what do patience, min_delta and baseline decide?", "pages/3_Early_stopping.py"),
+    Card("📈", "Regression", "Why does feature scaling, batch size or the optimizer change how fast GD reaches least squares?", "pages/4_Regression.py"),
+    Card("🩺", "Classifier", "How do batch norm, dropout and L2 change the train/validation curves of a breast-cancer MLP?", "pages/5_Classifier.py"),
+    Card("🔢", "CNN", "How fast does a small CNN learn the 8x8 digits, and which digits does it still confuse?", "pages/6_CNN.py"),
+    Card("🎯", "K-means", "When do the centres stop moving, and why does a bad start end in a local optimum?", "pages/7_K-means.py"),
+    Card("🧊", "Q-learning", "When has an agent learned? Return, Q-table change and the exact distance to the optimum.", "pages/8_Q-learning.py"),
+    Card("🗂️", "Runs", "Overlay saved runs, compare their settings, export and share them.", "pages/9_Runs.py"),
+    Card("🔍", "Sweeps", "Which settings converge fastest? Grid, random and Bayesian search.", "pages/10_Sweeps.py"),
+]
+
+
+@st.cache_data(show_spinner=False)
+def demo(lr: float) -> RunResult:
+    """Gradient descent on f(x) = x² from x = 1 (the quadratic surface along its x axis)."""
+    from lab.experiments.descent import DescentConfig
+
+    config = DescentConfig(surface="quadratic", optimizer="gd", lr=lr, steps=DEMO_STEPS, start=(1.0, 0.0), tol=1e-6)
+    return lab.run(config)
+
+
+def demo_explanation(lr: float) -> str:
+    factor = 1 - 2 * lr
+    text = f"Each step multiplies x by 1 − 2·lr = **{factor:+.2f}**. "
+    if abs(factor) < 1e-12:
+        return text + "With lr = 0.5 the first step lands exactly on the minimum."
+    if abs(factor) < 1 and factor > 0:
+        return text + "Below 1 in size and positive: x creeps towards 0 from one side; the smaller lr, the slower."
+    if abs(factor) < 1:
+        return text + "Negative but smaller than 1 in size: x jumps across the minimum each step and still converges."
+    if abs(factor) == 1:
+        return text + "Exactly −1: x jumps between +1 and −1 for ever. It neither converges nor diverges."
+    return text + "Larger than 1 in size: every jump overshoots further, and the run diverges."
+
+
+def demo_chart(result: RunResult) -> alt.LayerChart:
+    xs, values = result.series("x")
+    frame = pd.DataFrame({"step": xs, "metric": "x", "value": values})
+    return charts.line_chart(
+        frame, decision=result.decision, height=240, y_title="x (drawn within ±2)", y_domain=(-2, 2),
+        extra=[alt.Chart(pd.DataFrame({"value": [0.0]})).mark_rule(color="#999").encode(y="value:Q")],
+    )

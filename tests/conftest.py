@@ -1,0 +1,24 @@
+"""Suite-wide rules: under CI, a skipped browser test fails the run (they must really run there)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+_skipped_e2e: list[str] = []
+
+
+def pytest_runtest_logreport(report):
+    if report.skipped and "/e2e/" in report.nodeid.replace("\\", "/"):
+        _skipped_e2e.append(report.nodeid)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if os.environ.get("CI") and _skipped_e2e:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter:
+            reporter.write_line(f"CI: {len(_skipped_e2e)} browser test(s) were skipped; under CI they must run:", red=True)
+            for nodeid in _skipped_e2e[:10]:
+                reporter.write_line(f"  {nodeid}", red=True)
