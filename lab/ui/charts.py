@@ -137,3 +137,57 @@ def grid_heatmap(cells: pd.DataFrame, *, z_title: str, scheme: str = "viridis", 
         tooltip=[alt.Tooltip("cx:Q", title=x_title, format=".3g"), alt.Tooltip("cy:Q", title=y_title, format=".3g"),
                  alt.Tooltip("z:Q", title=z_title, format=".3g")],
     )
+
+
+def runs_frame(results: Mapping[str, object], metrics: Sequence[str], max_points: int = 600) -> pd.DataFrame:
+    """Long table (run, step, metric, value) of several runs, each thinned to about `max_points` steps."""
+    parts = []
+    for label, result in results.items():
+        steps = result.steps
+        stride = max(1, len(steps) // max_points)
+        picked = steps[::stride]
+        if steps and picked[-1] is not steps[-1]:
+            picked = [*picked, steps[-1]]
+        rows = [(label, s.step, m, s.metrics[m]) for s in picked for m in metrics if m in s.metrics]
+        parts.append(pd.DataFrame(rows, columns=["run", "step", "metric", "value"]))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["run", "step", "metric", "value"])
+
+
+def stop_points(results: Mapping[str, object], metric: str, log: bool = False) -> alt.Chart:
+    """One marker per run where its decision fired, on `metric`, with the reason as tooltip."""
+    rows = []
+    for label, result in results.items():
+        decision = result.decision
+        if decision is None:
+            continue
+        value = None
+        for s in reversed(result.steps):
+            v = s.metrics.get(metric)
+            if v is not None and np.isfinite(v) and (v > 0 or not log):
+                value = v
+                break
+        if value is not None:
+            rows.append({"run": label, "step": decision.step, "value": value, "decision": decision.kind.replace("_", " "), "reason": decision.reason})
+    frame = pd.DataFrame(rows, columns=["run", "step", "value", "decision", "reason"])
+    shapes = alt.Scale(domain=["tolerance", "diverged", "non finite", "max steps", "patience", "threshold", "cancelled"],
+                       range=["circle", "cross", "cross", "square", "diamond", "triangle-up", "square"])
+    return alt.Chart(frame).mark_point(size=120, filled=True, stroke="black", strokeWidth=1).encode(
+        x="step:Q", y="value:Q", color=alt.Color("run:N", legend=None),
+        shape=alt.Shape("decision:N", scale=shapes, legend=alt.Legend(orient="bottom", title="stop")),
+        tooltip=["run:N", "decision:N", "reason:N", "step:Q"],
+    )
+
+
+def runs_chart(results: Mapping[str, object], metric: str, *, title: str, log: bool = False, height: int = 260,
+               names: Sequence[str] | None = None) -> alt.LayerChart:
+    """One metric of several runs, a line each, with each run's stop marked by a shaped point."""
+    frame = runs_frame(results, [metric])
+    data = finite(frame, log)
+    names = list(names or results)
+    lines = alt.Chart(data).mark_line(strokeWidth=2, clip=True).encode(
+        x=alt.X("step:Q"),
+        y=alt.Y("value:Q", title=metric, scale=alt.Scale(type="log") if log else alt.Scale(zero=False)),
+        color=alt.Color("run:N", title=None, scale=colour_scale(names), legend=alt.Legend(orient="bottom")),
+        tooltip=["run:N", "step:Q", alt.Tooltip("value:Q", format=".4g")],
+    )
+    return alt.layer(lines, stop_points(results, metric, log).encode(color=alt.Color("run:N", scale=colour_scale(names), legend=None))).properties(title=title, height=height)

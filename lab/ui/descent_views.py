@@ -1,0 +1,165 @@
+"""Views of the Optimizers and Schedules labs: the surface with paths, the race table, settings."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import altair as alt
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from lab import optim
+from lab.records import RunResult
+from lab.surfaces import Surface
+from lab.ui import charts, controls, form
+
+GRID = 60
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def surface_cells(name: str) -> pd.DataFrame:
+    """The surface on a grid, coloured by log10(f - f_min + 1e-3) so valleys stay visible."""
+    from lab import surfaces
+
+    surface = surfaces.get(name)
+    (x0, x1), (y0, y1) = surface.bounds
+    xs, ys = np.linspace(x0, x1, GRID), np.linspace(y0, y1, GRID)
+    gx, gy = np.meshgrid(xs, ys)
+    with np.errstate(all="ignore"):
+        z = np.log10(surface.values(gx, gy) - surface.minimum + 1e-3)
+    return charts.grid_cells(xs, ys, z)
+
+
+def surface_chart(surface: Surface, results: Mapping[str, RunResult], upto: int | None = None, height: int = 460) -> alt.LayerChart:
+    """Heatmap of the surface, the known minima (white stars), each run's path up to step `upto`."""
+    names = list(results)
+    bounds = surface.bounds
+    layers = [charts.grid_heatmap(surface_cells(surface.name), z_title="log₁₀(f − f*)", scheme="viridis", domain=bounds)]
+    minima = pd.DataFrame([{"x": x, "y": y} for x, y in surface.minima])
+    layers.append(alt.Chart(minima).mark_point(shape="diamond", size=160, color="white", filled=True, stroke="black")
+                  .encode(x="x:Q", y="y:Q", tooltip=["x:Q", "y:Q"]))
+    rows = []
+    for label, result in results.items():
+        steps = [s for s in result.steps if upto is None or s.step <= upto]
+        stride = max(1, len(steps) // 800)
+        picked = steps[::stride]
+        if steps and picked[-1] is not steps[-1]:
+            picked.append(steps[-1])
+        for s in picked:
+            x, y = s.metrics.get("x"), s.metrics.get("y")
+            if x is not None and y is not None and np.isfinite(x) and np.isfinite(y):
+                rows.append({"run": label, "step": s.step, "x": x, "y": y})
+    paths = pd.DataFrame(rows, columns=["run", "step", "x", "y"])
+    colour = alt.Color("run:N", scale=charts.colour_scale(names), legend=alt.Legend(orient="bottom", title=None))
+    layers.append(alt.Chart(paths).mark_line(strokeWidth=2, clip=True, point=False).encode(
+        x="x:Q", y="y:Q", order="step:Q", color=colour, tooltip=["run:N", "step:Q", alt.Tooltip("x:Q", format=".4g"), alt.Tooltip("y:Q", format=".4g")]))
+    heads = paths.groupby("run", as_index=False).last() if len(paths) else paths
+    layers.append(alt.Chart(heads).mark_point(size=90, filled=True, stroke="white", strokeWidth=1.5, clip=True).encode(
+        x="x:Q", y="y:Q", color=alt.Color("run:N", scale=charts.colour_scale(names), legend=None), tooltip=["run:N", "step:Q"]))
+    return alt.layer(*layers).properties(height=height, title=f"{surface.label}: paths over log₁₀(f − f*)")
+
+
+def status(result: RunResult) -> str:
+    d = result.decision
+    if d is None:
+        return "running"
+    return {"tolerance": "converged", "diverged": "diverged", "non_finite": "diverged", "max_steps": "step budget",
+            "cancelled": "stopped"}.get(d.kind, d.kind)
+
+
+def race_table(results: Mapping[str, RunResult]) -> pd.DataFrame:
+    rows = []
+    for label, result in results.items():
+        d = result.decision
+        rows.append({
+            "optimizer": label,
+            "status": status(result),
+            "steps to tolerance": d.step if d is not None and d.kind == "tolerance" else None,
+            "final loss": result.last("loss"),
+            "distance to minimum": result.last("gap/optimum"),
+            "decision": d.reason if d is not None else "",
+        })
+    return pd.DataFrame(rows)
+
+
+def optimizer_settings(prefix: str, name: str) -> None:
+    """The settings that matter for one optimizer, under keys ``{prefix}.{name}.{field}``."""
+    p = f"{prefix}.{name}"
+    controls.lr_slider("learning rate", p)
+    if name in ("momentum", "nesterov"):
+        st.slider("momentum μ", 0.0, 0.99, key=form.key(p, "momentum"), step=0.01)
+    if name == "rmsprop":
+        st.slider("α (square average decay)", 0.5, 0.999, key=form.key(p, "alpha"), step=0.001, format="%.3f")
+    if name in ("adam", "adamw"):
+        st.slider("β₁", 0.0, 0.999, key=form.key(p, "betas.0"), step=0.001, format="%.3f")
+        st.slider("β₂", 0.9, 0.9999, key=form.key(p, "betas.1"), step=0.0001, format="%.4f")
+    if name == "adamw":
+        st.slider("weight decay λ", 0.0, 0.5, key=form.key(p, "weight_decay"), step=0.01)
+
+
+def formula(name: str) -> str:
+    cls, _ = optim.OPTIMIZERS[name]
+    return cls.FORMULA
+
+
+HYPER_FIELDS = {
+    "gd": ("lr",), "sgd": ("lr",), "momentum": ("lr", "momentum"), "nesterov": ("lr", "momentum"),
+    "adagrad": ("lr",), "rmsprop": ("lr", "alpha"), "adam": ("lr", "betas"), "adamw": ("lr", "betas", "weight_decay"),
+}
+SHARED = ("surface", "start", "steps", "noise", "tol", "seed")
+
+
+def apply_surface_defaults(prefix: str, surface_name: str) -> None:
+    """Reset the start and every optimizer's settings to the surface's sensible defaults."""
+    from lab import surfaces
+    from lab.experiments.descent import DescentConfig, default_hyper
+
+    surface = surfaces.get(surface_name)
+    st.session_state[form.key(prefix, "start.0")], st.session_state[form.key(prefix, "start.1")] = map(float, surface.default_start)
+    for name in optim.OPTIMIZERS:
+        config = DescentConfig(surface=surface_name, optimizer=name, **default_hyper(surface_name, name))
+        values = {k: v for k, v in config.to_dict().items() if k in HYPER_FIELDS[name]}
+        for field, value in form.flatten(values).items():
+            st.session_state[form.key(f"{prefix}.{name}", field)] = value
+
+
+def init_race(prefix: str, surface_name: str, chosen: list[str]) -> None:
+    from lab.experiments.descent import DescentConfig
+
+    if form.key(prefix, "surface") in st.session_state:
+        return
+    form.init(prefix, DescentConfig(surface=surface_name))
+    st.session_state[form.key(prefix, "optimizers")] = chosen
+    apply_surface_defaults(prefix, surface_name)
+
+
+def apply_race_preset(prefix: str, configs: Mapping[str, object]) -> None:
+    """Set the page to a preset's race: its shared settings, its optimizers and theirs."""
+    first = next(iter(configs.values()))
+    apply_surface_defaults(prefix, first.surface)
+    shared = {k: v for k, v in first.to_dict().items() if k in SHARED}
+    for field, value in form.flatten(shared).items():
+        st.session_state[form.key(prefix, field)] = value
+    st.session_state[form.key(prefix, "optimizers")] = [c.optimizer for c in configs.values()]
+    for config in configs.values():
+        values = {k: v for k, v in config.to_dict().items() if k in HYPER_FIELDS[config.optimizer]}
+        for field, value in form.flatten(values).items():
+            st.session_state[form.key(f"{prefix}.{config.optimizer}", field)] = value
+
+
+def race_configs(prefix: str) -> dict[str, object] | None:
+    """One DescentConfig per chosen optimizer from the page's widgets, or None (message shown)."""
+    from lab.experiments.descent import DescentConfig
+
+    shared = form.unflatten({k: st.session_state[form.key(prefix, k)] for k in ("surface", "start.0", "start.1", "steps", "noise", "tol", "seed")})
+    configs = {}
+    for name in st.session_state.get(form.key(prefix, "optimizers"), []):
+        fields = HYPER_FIELDS[name]
+        own = {k: st.session_state[form.key(f"{prefix}.{name}", k)] for k in form.flatten(
+            {f: v for f, v in DescentConfig().to_dict().items() if f in fields})}
+        config = form.checked(lambda own=own, name=name: DescentConfig.from_dict({**shared, "optimizer": name, **form.unflatten(own)}))
+        if config is None:
+            return None
+        configs[optim.LABELS[name]] = config
+    return configs

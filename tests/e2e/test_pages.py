@@ -1,0 +1,60 @@
+"""Each page in a real browser: it loads without an exception, a setting changes, the chart redraws.
+
+Screenshots land in artifacts/screenshots/ (the README's come from there).
+"""
+
+from __future__ import annotations
+
+import pytest
+from pagetools import chart_pixels, no_exception, open_page, screenshot, wait_idle
+
+pytestmark = pytest.mark.e2e
+
+
+def _press(page, slider_name: str, key: str, times: int = 1) -> None:
+    slider = page.get_by_role("slider", name=slider_name).first
+    slider.scroll_into_view_if_needed()
+    slider.focus()
+    for _ in range(times):
+        slider.press(key)
+
+
+def _changed(page, before: str, index: int = 0, timeout_ms: int = 20_000) -> bool:
+    waited = 0
+    while waited < timeout_ms:
+        page.wait_for_timeout(500)
+        waited += 500
+        wait_idle(page)
+        if chart_pixels(page, index) != before:
+            return True
+    return False
+
+
+def test_home(page, app_url):
+    open_page(page, app_url)
+    before = chart_pixels(page)
+    _press(page, "learning rate", "End")
+    assert _changed(page, before)
+    assert "diverged at step" in page.get_by_text("diverged at step").first.inner_text()
+    no_exception(page)
+    screenshot(page, "home")
+
+
+def test_optimizers(page, app_url):
+    open_page(page, app_url, "Optimizers")
+    page.wait_for_selector('[data-testid="stVegaLiteChart"]')
+    before = chart_pixels(page, 1)
+    _press(page, "steps", "Home")
+    assert _changed(page, before, 1)
+    no_exception(page)
+    screenshot(page, "optimizers")
+
+
+def test_schedules(page, app_url):
+    open_page(page, app_url, "Schedules")
+    page.wait_for_selector('[data-testid="stVegaLiteChart"]')
+    before = chart_pixels(page, 1)
+    _press(page, "gradient noise (std)", "ArrowRight", 5)
+    assert _changed(page, before, 1)
+    no_exception(page)
+    screenshot(page, "schedules")
