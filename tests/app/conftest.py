@@ -20,8 +20,3 @@ def open_app(tmp_path, monkeypatch):
         return at
 
     return _open
-
-
-def chart_data(at: AppTest) -> list[bytes]:
-    """The data of every Vega-Lite chart on the page (changes when a chart shows other data)."""
-    return [b"".join(ds.data for ds in el.proto.datasets) + el.proto.spec.encode() for el in at.get("vega_lite_chart")]

@@ -1,6 +1,6 @@
 """The Optimizers page: default race, a setting change redraws, presets, invalid settings keep the last result."""
 
-from conftest import chart_data
+from apptools import chart_data
 
 from lab.experiments.descent import OPTIMIZER_PRESETS
 

@@ -1,6 +1,6 @@
 """The Schedules page: preview, the chosen schedule beside a constant lr, presets, plateau cuts."""
 
-from conftest import chart_data
+from apptools import chart_data
 
 from lab.experiments.descent import SCHEDULE_PRESETS
 
