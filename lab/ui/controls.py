@@ -52,3 +52,50 @@ def schedule_picker(prefix: str, container=st) -> None:
         container.slider("cooldown", 0, 50, key=k("cooldown"))
     if name != "constant":
         container.slider("warmup steps", 0, 200, key=k("warmup_steps"))
+
+
+RULE_DEFAULTS = {
+    "patience": 5, "min_delta": 0.0, "use_baseline": False, "baseline": 1.0, "start_from_epoch": 0,
+    "restore_best": True, "use_stopping_threshold": False, "stopping_threshold": 0.1,
+    "use_divergence_threshold": False, "divergence_threshold": 10.0,
+}
+
+
+def rule_settings(rule) -> dict:
+    """Widget values (``rule.*`` keys) that describe an EarlyStopping, for presets."""
+    return {
+        "patience": rule.patience, "min_delta": rule.min_delta, "use_baseline": rule.baseline is not None,
+        "baseline": rule.baseline if rule.baseline is not None else RULE_DEFAULTS["baseline"],
+        "start_from_epoch": rule.start_from_epoch, "restore_best": rule.restore_best,
+        "use_stopping_threshold": rule.stopping_threshold is not None,
+        "stopping_threshold": rule.stopping_threshold if rule.stopping_threshold is not None else RULE_DEFAULTS["stopping_threshold"],
+        "use_divergence_threshold": rule.divergence_threshold is not None,
+        "divergence_threshold": rule.divergence_threshold if rule.divergence_threshold is not None else RULE_DEFAULTS["divergence_threshold"],
+    }
+
+
+def early_stopping_controls(prefix: str, monitor: str = "val/loss", mode: str = "min", container=st):
+    """Keras' settings (and Lightning's two thresholds); returns an EarlyStopping, or None with the message shown."""
+    from lab.stopping import EarlyStopping
+
+    k = lambda name: form.key(prefix, f"rule.{name}")  # noqa: E731
+    for name, value in RULE_DEFAULTS.items():
+        st.session_state.setdefault(k(name), value)
+    container.slider("patience (steps without improvement)", 0, 50, key=k("patience"))
+    container.number_input("min_delta (smallest change that counts)", 0.0, 10.0, key=k("min_delta"), step=0.001, format="%.4f")
+    container.slider("start_from_epoch (ignore steps before)", 0, 100, key=k("start_from_epoch"))
+    container.checkbox("restore the best weights", key=k("restore_best"))
+    if container.checkbox("baseline (must beat it to reset patience)", key=k("use_baseline")):
+        container.number_input("baseline", key=k("baseline"), step=0.01, format="%.4f")
+    if container.checkbox("stopping threshold (good enough: stop)", key=k("use_stopping_threshold")):
+        container.number_input("stop when below", key=k("stopping_threshold"), step=0.01, format="%.4f")
+    if container.checkbox("divergence threshold (hopeless: stop)", key=k("use_divergence_threshold")):
+        container.number_input("stop when above", key=k("divergence_threshold"), step=0.1, format="%.3f")
+    s = st.session_state
+    return form.checked(lambda: EarlyStopping(
+        monitor, mode=mode, patience=s[k("patience")], min_delta=s[k("min_delta")],
+        baseline=s[k("baseline")] if s[k("use_baseline")] else None, start_from_epoch=s[k("start_from_epoch")],
+        restore_best=s[k("restore_best")],
+        stopping_threshold=s[k("stopping_threshold")] if s[k("use_stopping_threshold")] else None,
+        divergence_threshold=s[k("divergence_threshold")] if s[k("use_divergence_threshold")] else None,
+    ))
