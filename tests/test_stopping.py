@@ -140,6 +140,17 @@ def test_parity_with_keras_early_stopping(s):
         assert decision.best_step == expected_best
 
 
+@settings(max_examples=150, deadline=None)
+@given(keras_settings, st.lists(st.sampled_from([math.nan, math.inf, -math.inf]) | grid, min_size=1, max_size=20))
+def test_parity_with_keras_on_non_finite_values_without_check_finite(s, values):
+    """With check_finite=False the rule sees NaN and inf as Keras does: NaN never compares better."""
+    expected = keras_run(values, s["mode"], s["min_delta"], s["patience"], s["baseline"], s["start"])
+    rule = EarlyStopping("val/loss", mode=s["mode"], min_delta=s["min_delta"], patience=s["patience"],
+                         baseline=s["baseline"], start_from_epoch=s["start"], check_finite=False)
+    decision = feed(rule, values)
+    assert (decision.step if decision else None, 0 if rule.best_step is None else rule.best_step) == expected
+
+
 @settings(max_examples=60, deadline=None)
 @given(keras_settings)
 def test_restore_best_goes_back_to_keras_best_epoch(s):

@@ -122,13 +122,16 @@ class CurveExperiment:
         self.restored = snap
 
     def artifacts(self, decision: Decision) -> dict[str, Any]:
-        """The whole curves (long table: step, metric, value), where the run stopped, the true minimum."""
+        """The whole curves (long table: step, metric, value; and plain lists `val`, `train`),
+        where the run stopped, the epoch restored (if any) and the true minimum of validation loss."""
         steps = [Step(i, {VAL: float(v)}) for i, v in enumerate(self.val)]
         if self.train is not None:
             steps = [Step(i, {TRAIN: float(tr), **s.metrics}) for (i, tr), s in zip(enumerate(self.train), steps)]
         best = int(np.argmin(self.val))
         return {
             "curves": history_frame(steps),
+            "val": self.val.tolist(),
+            "train": None if self.train is None else self.train.tolist(),
             "stop_step": decision.step,
             "best_step": decision.best_step,
             "restored_step": self.restored,
@@ -236,8 +239,8 @@ PRESETS: dict[str, Preset] = {
     "baseline": Preset(
         "A baseline never reached stops at patience",
         "With a baseline of 0.3, below anything this curve reaches, no improvement resets the wait: "
-        "the run ends at the first epoch that fails to improve once patience epochs have passed, "
-        "even though it was still improving.",
+        "the run ends at the first epoch that fails to improve once patience epochs have passed "
+        "(counted from epoch 0), much earlier than the same patience without a baseline.",
         CurveConfig(),
         EarlyStopping("val/loss", patience=5, baseline=0.3),
     ),

@@ -75,6 +75,7 @@ def test_artifacts_keep_the_curve_after_the_stop():
     assert result.artifacts["val_min_step"] == int(np.argmin(val))
     assert result.series("val/loss")[1] == val[: result.decision.step + 1].tolist()
     assert result.artifacts["restored_step"] is None
+    assert result.artifacts["val"] == val.tolist() and len(result.artifacts["train"]) == 100
 
 
 # ---------------------------------------------------------------- presets keep their promises
