@@ -167,6 +167,9 @@ def curve_from_data(data: Any, val_column: str | None = None,
     frame = data.copy()
     frame.columns = [str(c) for c in frame.columns]
     numeric = frame.apply(pd.to_numeric, errors="coerce")
+    numeric = numeric.loc[:, numeric.notna().any()]
+    if numeric.shape[1] == 0:
+        raise ValueError("the table has no numeric column")
     notes: list[str] = []
     if len(numeric) > MAX_EPOCHS:
         raise ValueError(f"the table has {len(numeric)} rows; at most {MAX_EPOCHS} are allowed")
@@ -177,9 +180,9 @@ def _pick(frame: pd.DataFrame, val_column: str | None, train_column: str | None,
           notes: list[str]) -> tuple[pd.DataFrame, list[str]]:
     columns = [str(c) for c in frame.columns]
     val = _choose(columns, val_column, _VAL_NAMES, "val", "val_column", required=True)
+    if train_column is not None and train_column == val:
+        raise ValueError(f"train_column={train_column!r} is the validation column too; name another column")
     train = _choose([c for c in columns if c != val], train_column, _TRAIN_NAMES, "train", "train_column", required=False)
-    if train is not None and train == val:
-        raise ValueError(f"train_column={train!r} is the validation column too; name another column")
     picked = {VAL: frame[val]} if train is None else {TRAIN: frame[train], VAL: frame[val]}
     out = pd.DataFrame(picked).apply(pd.to_numeric, errors="coerce").astype(float)
     finite = np.isfinite(out.to_numpy()).all(axis=1)

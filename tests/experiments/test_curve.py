@@ -177,7 +177,7 @@ def test_upload_drops_infinite_rows_with_a_note():
     (b"epoch,loss,val_loss\n0,1,2\n1,1,2\n", {"train_column": "acc"}, r"train_column='acc'.*available: epoch, loss"),
     (b"x,y\n0,1\n1,2\n", {}, r"set val_column to one of: x, y"),
     (b"val_loss\ninf\n1\n", {}, "1 usable value"),
-    (b"epoch,loss,val_loss\n0,1,2\n1,1,2\n", {"val_column": "val_loss", "train_column": "val_loss"}, "train_column"),
+    (b"epoch,loss,val_loss\n0,1,2\n1,1,2\n", {"val_column": "val_loss", "train_column": "val_loss"}, "train_column='val_loss' is the validation"),
 ])
 def test_bad_uploads_say_why(content, kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -193,6 +193,10 @@ def test_bad_upload_through_run_and_missing_data():
         lab.run(CurveConfig(), data=KERAS_LOG)
     with pytest.raises(ValueError, match="not a curve"):
         curve_from_data([1.0, 2.0])
+    with pytest.raises(ValueError, match="no numeric column"):
+        curve_from_data(pd.DataFrame({"name": ["a", "b"]}))
+    with pytest.raises(ValueError, match="no numeric column"):
+        curve_from_data({})
     with pytest.raises(ValueError, match="cannot form a table"):
         curve_from_data({"val_loss": [1.0, 2.0], "loss": [1.0]})
 
