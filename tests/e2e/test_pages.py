@@ -58,3 +58,13 @@ def test_schedules(page, app_url):
     assert _changed(page, before, 1)
     no_exception(page)
     screenshot(page, "schedules")
+
+
+def test_early_stopping(page, app_url):
+    open_page(page, app_url, "Early_stopping")
+    page.wait_for_selector('[data-testid="stVegaLiteChart"]')
+    before = chart_pixels(page, 0)
+    _press(page, "patience (steps without improvement)", "ArrowRight", 8)
+    assert _changed(page, before, 0)
+    no_exception(page)
+    screenshot(page, "early_stopping")

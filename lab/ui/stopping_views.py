@@ -1,0 +1,58 @@
+"""Views of the Early-stopping lab: the curve with best step, stop step and patience window; the logs."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from lab.conventions import compare, decision_log
+from lab.records import RunResult
+from lab.ui import charts
+
+NAMES = {"val/loss": "validation loss", "train/loss": "training loss"}
+
+
+def curve_chart(result: RunResult, patience: int) -> alt.LayerChart:
+    """Both curves over every epoch; what comes after the stop is faded, as the rule never saw it."""
+    decision = result.decision
+    full = result.artifacts.get("curves")
+    if full is None or decision is None:
+        frame = charts.select_metrics(result.history(), list(NAMES), NAMES)
+        return charts.line_chart(frame, title="loss by epoch", height=340, x_title="epoch", decision=decision)
+    frame = charts.select_metrics(full, list(NAMES), NAMES)
+    seen = frame[frame["step"] <= decision.step]
+    unseen = frame[frame["step"] >= decision.step]
+    names = list(NAMES.values())
+    colour = alt.Color("metric:N", title=None, scale=charts.colour_scale(names), legend=alt.Legend(orient="bottom"))
+    base = alt.Chart(seen).mark_line(strokeWidth=2).encode(
+        x=alt.X("step:Q", title="epoch"), y=alt.Y("value:Q", title="loss", scale=alt.Scale(zero=False)), color=colour,
+        tooltip=["metric:N", "step:Q", alt.Tooltip("value:Q", format=".4f")])
+    after = alt.Chart(unseen).mark_line(strokeWidth=1.5, opacity=0.3, strokeDash=[4, 2]).encode(
+        x="step:Q", y="value:Q", color=colour, tooltip=["metric:N", "step:Q", alt.Tooltip("value:Q", format=".4f")])
+    layers = [base, after]
+    best = decision.best_step
+    if best is not None and decision.kind == "patience":
+        window = pd.DataFrame({"start": [best], "end": [decision.step], "what": [f"patience window ({patience})"]})
+        layers.insert(0, alt.Chart(window).mark_rect(color="#ffbf00", opacity=0.15).encode(x="start:Q", x2="end:Q", tooltip=["what:N"]))
+    minimum = pd.DataFrame({"step": [result.artifacts["val_min_step"]], "value": [result.artifacts["val_min"]], "what": ["true minimum of the whole curve"]})
+    layers.append(alt.Chart(minimum).mark_point(shape="triangle-down", size=140, color="black", filled=True).encode(
+        x="step:Q", y="value:Q", tooltip=["what:N", "step:Q", alt.Tooltip("value:Q", format=".4f")]))
+    layers += charts.decision_marks(decision)
+    return alt.layer(*layers).properties(title="loss by epoch (faded: what the rule never saw)", height=340)
+
+
+def log_table(result: RunResult, rule) -> pd.DataFrame:
+    """The rule's reasoning step by step, newest first."""
+    values = result.artifacts.get("val") or result.series("val/loss")[1]
+    rows = decision_log(values, rule)
+    frame = pd.DataFrame(rows)
+    return frame.iloc[::-1].reset_index(drop=True)
+
+
+def conventions_table(result: RunResult, rule) -> pd.DataFrame:
+    """What Keras, Lightning and scikit-learn would decide on the same validation curve."""
+    values = result.artifacts.get("val") or result.series("val/loss")[1]
+    rows = []
+    for name, outcome in compare(values, patience=rule.patience, min_delta=rule.min_delta).items():
+        rows.append({"convention": name, "stops at epoch": outcome.stop_step, "best epoch": outcome.best_step, "reason": outcome.reason})
+    return pd.DataFrame(rows)

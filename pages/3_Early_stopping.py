@@ -1,0 +1,70 @@
+"""Early stopping: a validation curve, a stopping rule, and where it decides to stop, explained."""
+
+import hashlib
+
+import streamlit as st
+
+from lab.experiments.curve import PRESETS, CurveConfig, curve_from_csv
+from lab.ui import controls, form, live, page
+from lab.ui import stopping_views as views
+
+P = "es"
+page.setup("Early stopping", "✋", "When should training stop? Patience, min_delta, baseline and thresholds decide on a noisy validation curve.")
+form.init(P, CurveConfig(), whole=())
+
+
+def apply(preset):
+    form.apply(P, preset.config)
+    for name, value in controls.rule_settings(preset.stopping).items():
+        st.session_state[form.key(P, f"rule.{name}")] = value
+
+
+page.presets(P, PRESETS, apply=apply)
+settings, board = st.columns([1, 3], gap="large")
+data, data_id, config = None, "", None
+with settings:
+    source = st.radio("curve", ["synthetic", "upload"], key=form.key(P, "source"), horizontal=True,
+                      format_func={"synthetic": "synthetic (seeded)", "upload": "my CSV"}.get)
+    if source == "synthetic":
+        st.slider("epochs", 20, 400, key=form.key(P, "epochs"), step=10)
+        st.slider("noise", 0.0, 0.2, key=form.key(P, "noise"), step=0.005, format="%.3f")
+        st.slider("overfitting starts at epoch", 0, 400, key=form.key(P, "onset"))
+        st.slider("how fast the loss falls", 0.01, 0.5, key=form.key(P, "decay"), step=0.01)
+        st.slider("how fast validation loss rises after", 0.0, 0.05, key=form.key(P, "rise"), step=0.001, format="%.3f")
+        st.number_input("seed", 0, 2**31 - 1, key=form.key(P, "seed"))
+        config = form.build(P, CurveConfig)
+    else:
+        upload = st.file_uploader("CSV with a validation-loss column (Keras' CSVLogger output works)", type=["csv", "txt"], key=f"{P}.file")
+        if upload is not None:
+            data = upload.getvalue()
+            data_id = hashlib.sha256(data).hexdigest()
+            try:
+                _, notes = curve_from_csv(data)
+                st.caption("; ".join(notes))
+                config = CurveConfig(source="upload")
+            except ValueError as exc:
+                st.error(f"This file cannot be used: {exc}")
+    st.markdown("**Stopping rule** (on validation loss)")
+    rule = controls.early_stopping_controls(P)
+
+
+def draw(result, final):
+    page.decision_banner(result.decision)
+    st.altair_chart(views.curve_chart(result, rule.patience if rule else 0), width="stretch")
+    if final and result.decision is not None and rule is not None:
+        left, right = st.columns([3, 2])
+        left.markdown("**Decision log** (newest first)")
+        left.dataframe(views.log_table(result, rule), hide_index=True, width="stretch", height=300)
+        right.markdown("**What the common conventions decide on this curve** (same patience and min_delta)")
+        right.dataframe(views.conventions_table(result, rule), hide_index=True, width="stretch")
+
+
+with board:
+    if config is None or rule is None:
+        kept = live.kept_results(P)
+        if kept:
+            draw(kept["run"], True)
+        elif source == "upload":
+            st.info("Upload a CSV with one row per epoch and a column of validation losses.")
+    else:
+        live.live_run(P, config, draw, stopping=rule, data=data, data_id=data_id)
