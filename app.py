@@ -1,12 +1,11 @@
 """Home page: what convergence is, a card per lab, and gradient descent on x² to try at once."""
 
-from pathlib import Path
-
 import streamlit as st
 
-from lab.ui import home
+from lab.ui import home, nav
 
 st.set_page_config(page_title="Convergence Lab", page_icon="📉", layout="wide")
+nav.sidebar()
 st.title("📉 Convergence Lab")
 st.markdown(
     "A run **converges** when its numbers settle where they should: the loss stops falling because it "
@@ -27,7 +26,7 @@ with right:
     st.caption(result.decision.reason[0].upper() + result.decision.reason[1:])
 
 st.subheader("The labs")
-cards = [card for card in home.CARDS if (Path(__file__).parent / card.page).exists()]
+cards = nav.available()
 for row in range(0, len(cards), 3):
     for column, card in zip(st.columns(3), cards[row : row + 3]):
         with column.container(border=True):

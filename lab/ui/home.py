@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import altair as alt
 import pandas as pd
 import streamlit as st
@@ -14,28 +12,6 @@ from lab.ui import charts
 
 DEMO_RATES = [0.01, 0.05, 0.1, 0.3, 0.5, 0.7, 0.9, 1.0, 1.05, 1.1]
 DEMO_STEPS = 120
-
-
-@dataclass(frozen=True)
-class Card:
-    icon: str
-    title: str
-    question: str
-    page: str
-
-
-CARDS = [
-    Card("🧭", "Optimizers", "How do GD, momentum, Nesterov, Adagrad, RMSprop and Adam differ on the same surface?", "pages/1_Optimizers.py"),
-    Card("📉", "Schedules", "What does a learning-rate schedule change, and why does a constant rate stall at a noise floor?", "pages/2_Schedules.py"),
-    Card("✋", "Early stopping", "When should training stop, and what do patience, min_delta and baseline decide?", "pages/3_Early_stopping.py"),
-    Card("📈", "Regression", "Why does feature scaling, batch size or the optimizer change how fast GD reaches least squares?", "pages/4_Regression.py"),
-    Card("🩺", "Classifier", "How do batch norm, dropout and L2 change the train/validation curves of a breast-cancer MLP?", "pages/5_Classifier.py"),
-    Card("🔢", "CNN", "How fast does a small CNN learn the 8x8 digits, and which digits does it still confuse?", "pages/6_CNN.py"),
-    Card("🎯", "K-means", "When do the centres stop moving, and why does a bad start end in a local optimum?", "pages/7_K-means.py"),
-    Card("🧊", "Q-learning", "When has an agent learned? Return, Q-table change and the exact distance to the optimum.", "pages/8_Q-learning.py"),
-    Card("🗂️", "Runs", "Overlay saved runs, compare their settings, export and share them.", "pages/9_Runs.py"),
-    Card("🔍", "Sweeps", "Which settings converge fastest? Grid, random and Bayesian search.", "pages/10_Sweeps.py"),
-]
 
 
 @st.cache_data(show_spinner=False)

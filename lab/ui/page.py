@@ -12,12 +12,7 @@ from typing import Any
 import streamlit as st
 
 from lab.stopping import Decision
-from lab.ui import form
-
-ABOUT = (
-    "**Convergence Lab** shows how machine learning converges: change a setting and watch the run "
-    "converge, stall, oscillate or diverge, with the stopping rule's decision marked and explained."
-)
+from lab.ui import form, nav
 
 
 def setup(title: str, icon: str, question: str) -> None:
@@ -25,8 +20,7 @@ def setup(title: str, icon: str, question: str) -> None:
     st.set_page_config(page_title=f"{title} · Convergence Lab", page_icon=icon, layout="wide")
     st.title(f"{icon} {title}")
     st.caption(question)
-    with st.sidebar:
-        st.markdown(ABOUT)
+    nav.sidebar()
 
 
 def presets(prefix: str, items: Mapping[str, Any], apply: Any = None, whole: tuple[str, ...] = ()) -> None:
