@@ -319,3 +319,16 @@ def test_preset_early_stopping_keeps_the_weights_that_generalise():
     best_val = stopped.series("val/loss")[1][stopped.decision.best_step]
     assert full.last("val/loss") > 1.3 * best_val, "training on overfits: validation gets worse"
     assert full.last("train/loss") < stopped.series("train/loss")[1][stopped.decision.best_step]
+
+
+def test_uploaded_frame_is_read_like_a_csv_and_ignored_by_other_datasets():
+    import pandas as pd
+
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"size": rng.uniform(20, 200, 30), "rooms": rng.integers(1, 6, 30), "city": ["x"] * 30})
+    frame["rent"] = 12 * frame["size"] + 50 * frame["rooms"] + rng.normal(0, 5, 30)
+    result = lab.run(RegressionConfig(dataset="csv", target="rent", epochs=3), data=frame)
+    assert result.artifacts["feature_names"] == ["size", "rooms"]
+    assert any("city" in note for note in result.artifacts["notes"])
+    other = lab.run(RegressionConfig(**SMALL, epochs=1), data=frame)
+    assert any("not used" in note for note in other.artifacts["notes"])
