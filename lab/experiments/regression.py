@@ -236,6 +236,15 @@ class RegressionExperiment:
         order = rng.permutation(len(self.y_train))
         X, y = self.X_train[order], self.y_train[order]
         theta = self.theta
+        if batch == 1:
+            # The same gradient with m = 1, x a row: 2 x (x . theta - y). Scalars instead of
+            # 1-row matrices make a per-row update nearly twice as fast.
+            for x, target in zip(X, y):
+                residual = x @ theta - target
+                if not residual * residual <= batch_limit:
+                    break
+                theta = opt.step(theta, (2.0 * residual) * x)
+            return theta
         for start in range(0, len(y), batch):
             Xb, yb = X[start:start + batch], y[start:start + batch]
             residual = Xb @ theta - yb
