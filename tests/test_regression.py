@@ -333,3 +333,11 @@ def test_uploaded_frame_is_read_like_a_csv_and_ignored_by_other_datasets():
     assert any("city" in note for note in result.artifacts["notes"])
     other = lab.run(RegressionConfig(**SMALL, epochs=1), data=frame)
     assert any("not used" in note for note in other.artifacts["notes"])
+
+
+def test_rules_guard_divergence_first_then_early_stopping():
+    assert [type(r).__name__ for r in RegressionConfig().rules()] == ["Divergence"]
+    config = RegressionConfig(divergence_threshold=1e6, stopping=StoppingConfig(enabled=True, monitor="train/loss", patience=2))
+    divergence, early = config.rules()
+    assert (divergence.monitor, divergence.threshold) == ("train/loss", 1e6)
+    assert (early.monitor, early.patience, early.restore_best) == ("train/loss", 2, True)
