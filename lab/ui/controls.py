@@ -99,3 +99,18 @@ def early_stopping_controls(prefix: str, monitor: str = "val/loss", mode: str = 
         stopping_threshold=s[k("stopping_threshold")] if s[k("use_stopping_threshold")] else None,
         divergence_threshold=s[k("divergence_threshold")] if s[k("use_divergence_threshold")] else None,
     ))
+
+
+def stopping_config_controls(prefix: str, monitors: tuple[str, ...] = ("val/loss",), container=st) -> None:
+    """Widgets for a lab config's `stopping` field (`lab.stopping_config.StoppingConfig`), keys ``stopping.*``.
+
+    The page's `form.init` must have put the config's defaults in the session first.
+    """
+    k = lambda name: form.key(prefix, f"stopping.{name}")  # noqa: E731
+    if not container.toggle("early stopping", key=k("enabled")):
+        return
+    if len(monitors) > 1:
+        container.selectbox("monitor", monitors, key=k("monitor"))
+    container.slider("patience (epochs)", 0, 100, key=k("patience"))
+    container.number_input("min_delta", 0.0, 10.0, key=k("min_delta"), step=0.0001, format="%.4f")
+    container.checkbox("restore the best weights", key=k("restore_best"))
