@@ -110,7 +110,8 @@ def stopping_config_controls(prefix: str, monitors: tuple[str, ...] = ("val/loss
     if not container.toggle("early stopping", key=k("enabled")):
         return
     if len(monitors) > 1:
-        container.selectbox("monitor", monitors, key=k("monitor"))
+        monitor = container.selectbox("monitor", monitors, key=k("monitor"))
+        st.session_state[k("mode")] = "max" if "accuracy" in monitor else "min"
     container.slider("patience (epochs)", 0, 100, key=k("patience"))
     container.number_input("min_delta", 0.0, 10.0, key=k("min_delta"), step=0.0001, format="%.4f")
     container.checkbox("restore the best weights", key=k("restore_best"))
