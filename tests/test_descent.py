@@ -287,3 +287,19 @@ def test_preset_plateau_cuts_once_the_loss_flattens():
     lrs = result.series("lr")[1]
     assert lrs[first] == 0.01 and lrs[first + 1] == pytest.approx(0.005)
     assert _floor(result) < _floor(runs["constant"]) / 2
+
+
+@pytest.mark.parametrize("optimizer", list(OPTIMIZERS))
+def test_per_coordinate_floats_equal_one_optimizer_on_the_point_array(optimizer):
+    from lab import optim, surfaces
+
+    config = DescentConfig(surface="rosenbrock", optimizer=optimizer, steps=300, **default_hyper("rosenbrock", optimizer))
+    result = lab.run(config)
+    surface = surfaces.get("rosenbrock")
+    noise = config.noise * np.random.default_rng(config.seed).standard_normal((2, config.steps))
+    opt = optim.make(optimizer, **config.hyper())
+    point = np.array(surface.default_start)
+    for t in range(1, config.steps + 1):
+        point = opt.step(point, np.array(surface.grad(*point)) + noise[:, t - 1])
+        m = result.steps[t].metrics
+        np.testing.assert_allclose((m["x"], m["y"]), point, rtol=1e-12, atol=1e-14)
