@@ -13,6 +13,7 @@ import lab
 from lab.experiments import config_class
 from lab.experiments.descent import OPTIMIZER_PRESETS, PRESETS, SCHEDULE_PRESETS, DescentConfig, default_hyper, race, run_preset
 from lab.optim import OPTIMIZERS
+from lab.records import Step
 from lab.schedules import ScheduleConfig
 from lab.surfaces import SURFACES
 
@@ -67,11 +68,30 @@ def test_lr_above_one_diverges_without_nan():
     assert d.step == math.ceil(math.log(1e10 / 3.25) / math.log(1.44))
 
 
-def test_point_running_off_along_a_flat_valley_counts_as_diverged():
-    # Beale is flat along x = 0 (f = 14.2 there), so only the coordinate guard can stop this run
-    result = lab.run(DescentConfig(surface="beale", optimizer="adam", lr=50.0, steps=100_000, start=(0.0, 3.0)))
-    assert result.decision.kind in ("diverged", "non_finite", "max_steps")
+def test_point_running_off_counts_as_diverged_even_with_a_bounded_loss():
+    rule = DescentConfig().rules()[0]
+    assert rule.update(Step(3, {"loss": 14.2, "x": 0.0, "y": 2e6})).kind == "diverged"
+    decision = rule.update(Step(4, {"loss": 14.2, "x": -3e6, "y": 0.0}))
+    assert decision.reason.startswith("diverged at step 4") and "-3e+06" in decision.reason
+    assert rule.update(Step(5, {"loss": 14.2, "x": -3.0, "y": 1e5})) is None
+    assert rule.update(Step(6, {"loss": -2e10, "x": 0.0, "y": 0.0})).kind == "diverged"
+    result = lab.run(DescentConfig(surface="rosenbrock", optimizer="gd", lr=1.0, divergence=1e100, steps=50))
+    assert result.decision.kind == "diverged" and "the point" in result.decision.reason
+
+
+def test_overflow_ends_as_non_finite_without_nan_in_the_history(monkeypatch):
+    import dataclasses
+
+    from lab import surfaces
+
+    bowl = surfaces.get("quadratic")
+    nan = float("nan")
+    broken = dataclasses.replace(bowl, value_grad=lambda x, y: (nan, nan, nan) if abs(x) < 1.4 else bowl.value_grad(x, y))
+    monkeypatch.setitem(surfaces._BY_NAME, "quadratic", broken)
+    result = lab.run(DescentConfig(surface="quadratic", optimizer="gd", lr=0.01, steps=50))
+    assert result.decision.kind == "non_finite" and result.decision.reason.startswith(f"diverged at step {result.decision.step}")
     assert all(not math.isnan(v) for s in result.steps for v in s.metrics.values())
+    assert result.steps[-1].metrics["loss"] == math.inf
 
 
 def test_tolerance_fires_at_the_first_step_within_tol():
