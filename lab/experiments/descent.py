@@ -7,9 +7,13 @@ and a float update costs far less than a numpy call on a 2-element array. The in
 binds everything to locals and builds each step's metrics as one dict literal, because the
 Optimizers page races all eight optimizers for thousands of steps on every widget change.
 
-Step 0 is the start point, before any update; step t is the point after t updates, with
-the lr that update used. ``grad/norm`` is the norm of the exact gradient at the point
-(the added noise is what the optimizer sees, not what the surface has).
+Step 0 is the start point, before any update (its ``lr`` is the one the first update will
+use); step t is the point after t updates, with the lr that update used. ``grad/norm`` is
+the norm of the exact gradient at the point (the added noise is what the optimizer sees,
+not what the surface has). A reduce-on-plateau schedule watches ``loss``.
+
+Presets: `OPTIMIZER_PRESETS` and `SCHEDULE_PRESETS` (both in `PRESETS`) hold in
+``Preset.config`` a dict name -> DescentConfig, one run per curve; `run_preset` runs them.
 """
 
 from __future__ import annotations
@@ -290,12 +294,8 @@ def race(
     return results
 
 
-def _configs(**variants: DescentConfig) -> dict[str, DescentConfig]:
-    return dict(variants)
-
-
-_QUIET_NOISY_BOWL = DescentConfig(surface="quadratic", optimizer="sgd", lr=0.1, noise=1.0, steps=2000, seed=0)
-_SLOW_NOISY_BOWL = _QUIET_NOISY_BOWL.replace(lr=0.01)
+_NOISY_BOWL = DescentConfig(surface="quadratic", optimizer="sgd", lr=0.1, noise=1.0, steps=2000, seed=0)
+_SLOW_NOISY_BOWL = _NOISY_BOWL.replace(lr=0.01)
 
 #: "Try this" presets of the Optimizers page. Their `config` is a dict name -> DescentConfig:
 #: the page runs each (as `race` does) and overlays them.
@@ -304,40 +304,38 @@ OPTIMIZER_PRESETS: dict[str, Preset] = {
         "Momentum overshoots, then wins in the ravine",
         "GD at its largest stable lr zigzags across the steep wall and crawls along the floor. "
         "Momentum overshoots the minimum along the floor, swings back, and still arrives far sooner.",
-        _configs(
-            gd=DescentConfig(surface="ravine", optimizer="gd", lr=0.018, steps=1500, tol=1e-3),
-            momentum=DescentConfig(surface="ravine", optimizer="momentum", lr=0.01, steps=1500, tol=1e-3),
-        ),
+        {
+            "gd": DescentConfig(surface="ravine", optimizer="gd", lr=0.018, steps=1500, tol=1e-3),
+            "momentum": DescentConfig(surface="ravine", optimizer="momentum", lr=0.01, steps=1500, tol=1e-3),
+        },
     ),
     "optimizers/adam-vs-gd-rosenbrock": Preset(
         "Adam vs GD on Rosenbrock",
         "GD's lr must be small enough for the steep banana walls, so it creeps along the flat valley. "
         "Adam scales each coordinate's step by its gradient history and reaches the minimum first.",
-        _configs(
-            gd=DescentConfig(surface="rosenbrock", optimizer="gd", lr=1e-3, steps=1500),
-            adam=DescentConfig(surface="rosenbrock", optimizer="adam", lr=0.05, steps=1500),
-        ),
+        {
+            "gd": DescentConfig(surface="rosenbrock", optimizer="gd", lr=1e-3, steps=1500),
+            "adam": DescentConfig(surface="rosenbrock", optimizer="adam", lr=0.05, steps=1500),
+        },
     ),
     "optimizers/too-large-lr": Preset(
         "Too large a learning rate diverges",
         "On f = x² + y² GD multiplies the point by (1 − 2·lr) each step: lr 0.5 lands on the minimum in one step, "
         "lr 1.0 bounces between two points forever, lr 1.1 grows by 1.2× per step until the run diverges.",
-        _configs(
-            **{
-                "lr 0.5": DescentConfig(surface="quadratic", optimizer="gd", lr=0.5, steps=100),
-                "lr 1.0": DescentConfig(surface="quadratic", optimizer="gd", lr=1.0, steps=100),
-                "lr 1.1": DescentConfig(surface="quadratic", optimizer="gd", lr=1.1, steps=100),
-            }
-        ),
+        {
+            "lr 0.5": DescentConfig(surface="quadratic", optimizer="gd", lr=0.5, steps=100),
+            "lr 1.0": DescentConfig(surface="quadratic", optimizer="gd", lr=1.0, steps=100),
+            "lr 1.1": DescentConfig(surface="quadratic", optimizer="gd", lr=1.1, steps=100),
+        },
     ),
     "optimizers/saddle-noise": Preset(
         "Saddle: GD lingers, noise escapes",
         "Started on the ridge line y = 0, GD slides into the saddle point at the origin and stays: the gradient "
         "vanishes there although it is no minimum. A little gradient noise pushes SGD off the ridge into a minimum.",
-        _configs(
-            gd=DescentConfig(surface="saddle", optimizer="gd", lr=0.05, steps=600, start=(1.5, 0.0)),
-            sgd=DescentConfig(surface="saddle", optimizer="sgd", lr=0.05, steps=600, start=(1.5, 0.0), noise=0.1),
-        ),
+        {
+            "gd": DescentConfig(surface="saddle", optimizer="gd", lr=0.05, steps=600, start=(1.5, 0.0)),
+            "sgd": DescentConfig(surface="saddle", optimizer="sgd", lr=0.05, steps=600, start=(1.5, 0.0), noise=0.1),
+        },
     ),
 }
 
@@ -347,24 +345,24 @@ SCHEDULE_PRESETS: dict[str, Preset] = {
         "A constant lr stalls at a noise floor; a decaying one keeps converging",
         "With noisy gradients a constant lr makes every step jitter by about lr × noise, so the distance to the "
         "minimum stops shrinking. Decaying the lr (time-based, lr0 / (1 + d·t)) shrinks the jitter and the gap.",
-        _configs(
-            constant=_QUIET_NOISY_BOWL,
-            decaying=_QUIET_NOISY_BOWL.replace(schedule=ScheduleConfig(name="time_based", decay=0.05)),
-        ),
+        {
+            "constant": _NOISY_BOWL,
+            "decaying": _NOISY_BOWL.replace(schedule=ScheduleConfig(name="time_based", decay=0.05)),
+        },
     ),
     "schedules/step-decay": Preset(
         "Step decay: each drop lowers the floor",
         "Quartering the lr every 500 steps halves the jitter (its spread goes as √lr): the gap settles on a lower floor after each drop.",
-        _configs(step=_QUIET_NOISY_BOWL.replace(schedule=ScheduleConfig(name="step", factor=0.25, every=500))),
+        {"step": _NOISY_BOWL.replace(schedule=ScheduleConfig(name="step", factor=0.25, every=500))},
     ),
     "schedules/plateau": Preset(
         "Reduce on plateau cuts when the loss flattens",
         "The lr stays put while the loss falls; once the loss flattens at the noise floor and has not set a new best "
         "for `patience` steps, the lr is cut, and the floor drops below the constant lr's.",
-        _configs(
-            constant=_SLOW_NOISY_BOWL,
-            plateau=_SLOW_NOISY_BOWL.replace(schedule=ScheduleConfig(name="plateau", factor=0.5, patience=50)),
-        ),
+        {
+            "constant": _SLOW_NOISY_BOWL,
+            "plateau": _SLOW_NOISY_BOWL.replace(schedule=ScheduleConfig(name="plateau", factor=0.5, patience=50)),
+        },
     ),
 }
 
