@@ -40,6 +40,11 @@ class Surface:
     default_start: Point
     note: str = ""
 
+    def gap(self, x: float, y: float) -> float:
+        """The distance from (x, y) to the nearest known minimum."""
+        hypot = math.hypot
+        return min([hypot(x - a, y - b) for a, b in self.minima])
+
     def nearest_minimum(self, x: float, y: float) -> tuple[Point, float]:
         """The known minimum closest to (x, y), and the distance to it."""
         best = min(self.minima, key=lambda m: math.hypot(x - m[0], y - m[1]))

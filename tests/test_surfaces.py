@@ -120,6 +120,8 @@ def test_himmelblau_has_four_minima_and_nearest_picks_the_closest():
     (mx, my), d = h.nearest_minimum(-3.0, -3.0)
     assert (mx, my) == pytest.approx((-3.779310253377747, -3.283185991286169))
     assert d == pytest.approx(math.hypot(-3.0 - mx, -3.0 - my))
+    for x, y in _points(h, 50, seed=2):
+        assert h.gap(x, y) == h.nearest_minimum(x, y)[1] == min(math.hypot(x - a, y - b) for a, b in h.minima)
 
 
 def test_rastrigin_lists_only_its_global_minimum():

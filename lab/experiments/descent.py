@@ -36,8 +36,8 @@ from lab.schedules import ScheduleConfig
 from lab.stopping import Decision, Divergence, Tolerance
 from lab.validation import check_choice, check_number, check_vector
 
-#: Coordinates past this magnitude count as diverged, whatever the loss says (Beale is
-#: flat along x = 0, so a point can run off to infinity there with a bounded loss).
+#: Coordinates past this magnitude count as diverged, whatever the loss says (Beale stays
+#: near 20.5 along the curve x * y^3 = 1 as y grows, so a point can run off with a bounded loss).
 COORDINATE_LIMIT = 1e6
 
 #: Which DescentConfig fields each optimizer takes (the rest are ignored for it).
@@ -176,7 +176,7 @@ class Descent:
         value_grad = surface.value_grad
         one_minimum = len(surface.minima) == 1
         mx, my = surface.minima[0]
-        nearest = surface.nearest_minimum
+        gap_of = surface.gap
         hypot = math.hypot
         new = tuple.__new__
         step_cls = Step
@@ -198,7 +198,7 @@ class Descent:
 
         x, y = float(self.point[0]), float(self.point[1])
         f, gx, gy = value_grad(x, y)
-        gap = hypot(x - mx, y - my) if one_minimum else nearest(x, y)[1]
+        gap = hypot(x - mx, y - my) if one_minimum else gap_of(x, y)
         lr = lr_of(0)
         if gap <= tol:
             hit = 0
@@ -211,7 +211,7 @@ class Descent:
                 x = step_x(x, gx + ex)
                 y = step_y(y, gy + ey)
                 f, gx, gy = value_grad(x, y)
-                gap = hypot(x - mx, y - my) if one_minimum else nearest(x, y)[1]
+                gap = hypot(x - mx, y - my) if one_minimum else gap_of(x, y)
                 gnorm = hypot(gx, gy)
                 if f - f != 0.0:
                     f, gnorm, gap, x, y = (inf if v != v else v for v in (f, gnorm, gap, x, y))
