@@ -67,20 +67,23 @@ def run(
     decision: Decision | None = None
     start = time.perf_counter()
     stream = experiment.steps()
+    append = steps.append
+    watch_restore = can_restore and bool(restoring)
     try:
+        # the descent lab pulls tens of thousands of steps per page run: keep this loop lean
         for step in stream:
-            steps.append(step)
+            append(step)
             for rule in rules:
                 decision = rule.update(step)
                 if decision is not None:
                     break
-            if can_restore and any(getattr(r, "improved", False) for r in restoring):
+            if watch_restore and any(getattr(r, "improved", False) for r in restoring):
                 best_snapshot = experiment.snapshot()
             if on_step is not None:
                 on_step(step)
             if decision is not None:
                 break
-            if _cancelled(cancel):
+            if cancel is not None and _cancelled(cancel):
                 decision = cancelled_decision(step.step)
                 break
     finally:

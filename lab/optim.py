@@ -100,7 +100,7 @@ class Adagrad(Optimizer):
         g = grad + self.weight_decay * params if self.weight_decay else grad
         self.t += 1
         self.sum = self.sum + g * g
-        return params - self.lr * g / (self.sum**0.5 + self.eps)
+        return params - self.lr * (g / (self.sum**0.5 + self.eps))
 
 
 class RMSprop(Optimizer):
@@ -179,7 +179,7 @@ class Adam(Optimizer):
         self.v = b2 * self.v + (1 - b2) * g * g
         step_size = self.lr / (1 - b1**self.t)
         denom = self.v**0.5 / (1 - b2**self.t) ** 0.5 + self.eps
-        return params - step_size * self.m / denom
+        return params - step_size * (self.m / denom)
 
 
 class AdamW(Adam):
