@@ -40,8 +40,8 @@ def draw(results, final):
     else:
         st.altair_chart(views.surface_chart(surface, results), width="stretch")
     left, right = st.columns(2)
-    left.altair_chart(charts.runs_chart(results, "loss", title="loss f(x, y)", log=True), width="stretch")
-    right.altair_chart(charts.runs_chart(results, "gap/optimum", title="distance to the nearest minimum", log=True), width="stretch")
+    left.altair_chart(charts.runs_chart(results, "loss", title="loss f(x, y)", log=True, legend=False), width="stretch")
+    right.altair_chart(charts.runs_chart(results, "gap/optimum", title="distance to the nearest minimum", log=True, legend=False), width="stretch")
     if final:
         st.dataframe(views.race_table(results), hide_index=True, width="stretch")
 

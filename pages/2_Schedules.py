@@ -10,9 +10,9 @@ from lab.ui import schedule_views as views
 
 P = "sch"
 page.setup("Schedules", "📉", "What does a learning-rate schedule change? A constant lr stalls at a noise floor; a decaying one keeps converging.")
-form.init(P, descent.SCHEDULE_PRESETS[next(iter(descent.SCHEDULE_PRESETS))].config)
+form.init(P, views.applied(descent.SCHEDULE_PRESETS["schedules/noise-floor"]))
 st.session_state.setdefault(form.key(P, "preview"), ["constant", "exponential", "step", "cosine"])
-page.presets(P, descent.SCHEDULE_PRESETS)
+page.presets(P, descent.SCHEDULE_PRESETS, apply=lambda preset: form.apply(P, views.applied(preset)))
 
 settings, board = st.columns([1, 3], gap="large")
 with settings:

@@ -262,10 +262,10 @@ def test_preset_adam_beats_gd_on_rosenbrock():
 
 def test_preset_too_large_lr():
     runs = _run("optimizers/too-large-lr")
-    assert runs["lr 0.5"].steps[1].metrics["gap/optimum"] == 0.0
-    losses = runs["lr 1.0"].series("loss")[1]
-    assert runs["lr 1.0"].decision.kind == "max_steps" and max(losses) == min(losses)
-    assert runs["lr 1.1"].decision.kind == "diverged"
+    assert runs["gd"].decision.kind == "diverged"
+    assert runs["gd"].decision.step < 20
+    assert runs["adam"].decision.kind == "tolerance"
+    assert runs["adam"].config.lr == runs["gd"].config.lr
 
 
 def test_preset_saddle_gd_lingers_noise_escapes():

@@ -319,13 +319,13 @@ OPTIMIZER_PRESETS: dict[str, Preset] = {
         },
     ),
     "optimizers/too-large-lr": Preset(
-        "Too large a learning rate diverges",
-        "On f = x² + y² GD multiplies the point by (1 − 2·lr) each step: lr 0.5 lands on the minimum in one step, "
-        "lr 1.0 bounces between two points forever, lr 1.1 grows by 1.2× per step until the run diverges.",
+        "The same lr: GD diverges, Adam does not",
+        "GD's step is lr times the gradient, and Rosenbrock's walls are steep: at lr 0.02 the first steps fling the "
+        "point out and GD diverges within a few steps. Adam divides by the gradient's own size, so each step moves "
+        "about lr whatever the slope, and at the same lr it reaches the minimum.",
         {
-            "lr 0.5": DescentConfig(surface="quadratic", optimizer="gd", lr=0.5, steps=100),
-            "lr 1.0": DescentConfig(surface="quadratic", optimizer="gd", lr=1.0, steps=100),
-            "lr 1.1": DescentConfig(surface="quadratic", optimizer="gd", lr=1.1, steps=100),
+            "gd": DescentConfig(surface="rosenbrock", optimizer="gd", lr=0.02, steps=3000, tol=1e-3),
+            "adam": DescentConfig(surface="rosenbrock", optimizer="adam", lr=0.02, steps=3000, tol=1e-3),
         },
     ),
     "optimizers/saddle-noise": Preset(
@@ -361,7 +361,7 @@ SCHEDULE_PRESETS: dict[str, Preset] = {
         "for `patience` steps, the lr is cut, and the floor drops below the constant lr's.",
         {
             "constant": _SLOW_NOISY_BOWL,
-            "plateau": _SLOW_NOISY_BOWL.replace(schedule=ScheduleConfig(name="plateau", factor=0.5, patience=50)),
+            "plateau": _SLOW_NOISY_BOWL.replace(schedule=ScheduleConfig(name="plateau", factor=0.5, patience=50, min_lr=1e-4)),
         },
     ),
 }

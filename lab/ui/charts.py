@@ -76,15 +76,18 @@ def line_chart(
     y_title: str = "",
     x_domain: tuple[float, float] | None = None,
     y_domain: tuple[float, float] | None = None,
+    symlog: bool = False,
 ) -> alt.LayerChart:
     """Lines of `value` against `step`, one per `color` group, with the decision marked."""
     data = finite(frame, log)
     scale = alt.Scale(type="log") if log else alt.Scale(zero=False)
     if y_domain is not None:
         scale = alt.Scale(type="log" if log else "linear", domain=list(y_domain))
+    if symlog:
+        scale = alt.Scale(type="symlog")
     x = alt.X("step:Q", title=x_title, scale=alt.Scale(domain=list(x_domain)) if x_domain else alt.Undefined)
     names = list(dict.fromkeys(frame[color].tolist())) if len(frame) else []
-    lines = alt.Chart(data).mark_line(strokeWidth=2, clip=True).encode(
+    lines = alt.Chart(data).mark_line(strokeWidth=2, clip=True, point=symlog).encode(
         x=x,
         y=alt.Y("value:Q", title=y_title or None, scale=scale),
         color=alt.Color(f"{color}:N", title=None, scale=colour_scale(names), legend=alt.Legend(orient="bottom")),
@@ -179,15 +182,37 @@ def stop_points(results: Mapping[str, object], metric: str, log: bool = False) -
 
 
 def runs_chart(results: Mapping[str, object], metric: str, *, title: str, log: bool = False, height: int = 260,
-               names: Sequence[str] | None = None) -> alt.LayerChart:
-    """One metric of several runs, a line each, with each run's stop marked by a shaped point."""
-    frame = runs_frame(results, [metric])
+               names: Sequence[str] | None = None, legend: bool = True, smooth: int = 1) -> alt.LayerChart:
+    """One metric of several runs, a line each, with each run's stop marked by a point (reason as tooltip).
+
+    `smooth` > 1 draws the rolling mean over that many steps (noisy losses), said in the axis title.
+    """
+    frame = runs_frame(results, [metric], max_points=600 if smooth == 1 else 100_000)
+    if smooth > 1 and len(frame):
+        frame["value"] = frame.groupby("run")["value"].transform(lambda v: v.rolling(smooth, min_periods=1).mean())
+        frame = runs_frame_thin(frame, 600)
     data = finite(frame, log)
     names = list(names or results)
     lines = alt.Chart(data).mark_line(strokeWidth=2, clip=True).encode(
         x=alt.X("step:Q"),
-        y=alt.Y("value:Q", title=metric, scale=alt.Scale(type="log") if log else alt.Scale(zero=False)),
-        color=alt.Color("run:N", title=None, scale=colour_scale(names), legend=alt.Legend(orient="bottom")),
+        y=alt.Y("value:Q", title=metric if smooth == 1 else f"{metric} (mean of {smooth} steps)",
+                scale=alt.Scale(type="log") if log else alt.Scale(zero=False)),
+        color=alt.Color("run:N", title=None, scale=colour_scale(names),
+                        legend=alt.Legend(orient="bottom", columns=3, labelLimit=220) if legend else None),
         tooltip=["run:N", "step:Q", alt.Tooltip("value:Q", format=".4g")],
     )
-    return alt.layer(lines, stop_points(results, metric, log).encode(color=alt.Color("run:N", scale=colour_scale(names), legend=None))).properties(title=title, height=height)
+    points = stop_points(results, metric, log).encode(color=alt.Color("run:N", scale=colour_scale(names), legend=None),
+                                                      shape=alt.Shape("decision:N", legend=None))
+    return alt.layer(lines, points).properties(title=title, height=height)
+
+
+def runs_frame_thin(frame: pd.DataFrame, max_points: int) -> pd.DataFrame:
+    """Keep about `max_points` steps of each run (and each run's last step)."""
+    parts = []
+    for _, part in frame.groupby("run", sort=False):
+        stride = max(1, len(part) // max_points)
+        thin = part.iloc[::stride]
+        if thin.index[-1] != part.index[-1]:
+            thin = pd.concat([thin, part.iloc[[-1]]])
+        parts.append(thin)
+    return pd.concat(parts) if parts else frame

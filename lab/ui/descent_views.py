@@ -27,7 +27,7 @@ def surface_cells(name: str) -> pd.DataFrame:
     xs, ys = np.linspace(x0, x1, GRID), np.linspace(y0, y1, GRID)
     gx, gy = np.meshgrid(xs, ys)
     with np.errstate(all="ignore"):
-        z = np.log10(surface.values(gx, gy) - surface.minimum + 1e-3)
+        z = np.log10(surface.values(gx, gy) - surface.min_value + 1e-3)
     return charts.grid_cells(xs, ys, z)
 
 
@@ -110,6 +110,21 @@ HYPER_FIELDS = {
 SHARED = ("surface", "start", "steps", "noise", "tol", "seed")
 
 
+def _hyper_values(config) -> dict:
+    """The config's settings for its optimizer, with None (the optimizer's own default) made explicit."""
+    import inspect
+
+    cls, fixed = optim.OPTIMIZERS[config.optimizer]
+    defaults = {name: p.default for name, p in inspect.signature(cls.__init__).parameters.items()}
+    values = {}
+    for field in HYPER_FIELDS[config.optimizer]:
+        value = getattr(config, field)
+        if value is None:
+            value = fixed.get(field, defaults.get(field))
+        values[field] = list(value) if isinstance(value, tuple) else value
+    return values
+
+
 def apply_surface_defaults(prefix: str, surface_name: str) -> None:
     """Reset the start and every optimizer's settings to the surface's sensible defaults."""
     from lab import surfaces
@@ -119,8 +134,7 @@ def apply_surface_defaults(prefix: str, surface_name: str) -> None:
     st.session_state[form.key(prefix, "start.0")], st.session_state[form.key(prefix, "start.1")] = map(float, surface.default_start)
     for name in optim.OPTIMIZERS:
         config = DescentConfig(surface=surface_name, optimizer=name, **default_hyper(surface_name, name))
-        values = {k: v for k, v in config.to_dict().items() if k in HYPER_FIELDS[name]}
-        for field, value in form.flatten(values).items():
+        for field, value in form.flatten(_hyper_values(config)).items():
             st.session_state[form.key(f"{prefix}.{name}", field)] = value
 
 
@@ -129,7 +143,7 @@ def init_race(prefix: str, surface_name: str, chosen: list[str]) -> None:
 
     if form.key(prefix, "surface") in st.session_state:
         return
-    form.init(prefix, DescentConfig(surface=surface_name))
+    form.init(prefix, DescentConfig(surface=surface_name, steps=1500, tol=1e-3))
     st.session_state[form.key(prefix, "optimizers")] = chosen
     apply_surface_defaults(prefix, surface_name)
 
@@ -143,8 +157,7 @@ def apply_race_preset(prefix: str, configs: Mapping[str, object]) -> None:
         st.session_state[form.key(prefix, field)] = value
     st.session_state[form.key(prefix, "optimizers")] = [c.optimizer for c in configs.values()]
     for config in configs.values():
-        values = {k: v for k, v in config.to_dict().items() if k in HYPER_FIELDS[config.optimizer]}
-        for field, value in form.flatten(values).items():
+        for field, value in form.flatten(_hyper_values(config)).items():
             st.session_state[form.key(f"{prefix}.{config.optimizer}", field)] = value
 
 
@@ -155,9 +168,8 @@ def race_configs(prefix: str) -> dict[str, object] | None:
     shared = form.unflatten({k: st.session_state[form.key(prefix, k)] for k in ("surface", "start.0", "start.1", "steps", "noise", "tol", "seed")})
     configs = {}
     for name in st.session_state.get(form.key(prefix, "optimizers"), []):
-        fields = HYPER_FIELDS[name]
         own = {k: st.session_state[form.key(f"{prefix}.{name}", k)] for k in form.flatten(
-            {f: v for f, v in DescentConfig().to_dict().items() if f in fields})}
+            _hyper_values(DescentConfig(optimizer=name)))}
         config = form.checked(lambda own=own, name=name: DescentConfig.from_dict({**shared, "optimizer": name, **form.unflatten(own)}))
         if config is None:
             return None

@@ -11,7 +11,7 @@ from lab.records import RunResult
 from lab.ui import charts
 
 DEMO_RATES = [0.01, 0.05, 0.1, 0.3, 0.5, 0.7, 0.9, 1.0, 1.05, 1.1]
-DEMO_STEPS = 120
+DEMO_STEPS = 40
 
 
 @st.cache_data(show_spinner=False)
@@ -19,7 +19,7 @@ def demo(lr: float) -> RunResult:
     """Gradient descent on f(x) = x² from x = 1 (the quadratic surface along its x axis)."""
     from lab.experiments.descent import DescentConfig
 
-    config = DescentConfig(surface="quadratic", optimizer="gd", lr=lr, steps=DEMO_STEPS, start=(1.0, 0.0), tol=1e-6)
+    config = DescentConfig(surface="quadratic", optimizer="gd", lr=lr, steps=DEMO_STEPS, start=(1.0, 0.0), tol=1e-6, divergence=1e4)
     return lab.run(config)
 
 
@@ -41,6 +41,6 @@ def demo_chart(result: RunResult) -> alt.LayerChart:
     xs, values = result.series("x")
     frame = pd.DataFrame({"step": xs, "metric": "x", "value": values})
     return charts.line_chart(
-        frame, decision=result.decision, height=240, y_title="x (drawn within ±2)", y_domain=(-2, 2),
+        frame, decision=result.decision, height=260, y_title="x (symmetric log scale)", symlog=True,
         extra=[alt.Chart(pd.DataFrame({"value": [0.0]})).mark_rule(color="#999").encode(y="value:Q")],
     )

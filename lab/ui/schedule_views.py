@@ -29,9 +29,8 @@ def preview_chart(frame: pd.DataFrame, log: bool) -> alt.LayerChart:
 
 
 def cuts(result: RunResult) -> list[int]:
-    """Steps at which the lr went down (ReduceLROnPlateau's cuts, a step schedule's drops)."""
-    steps, lrs = result.series("lr")
-    return [s for s, prev, now in zip(steps[1:], lrs, lrs[1:]) if now < prev * (1 - 1e-9)]
+    """Steps after which ReduceLROnPlateau cut the lr (none for the other schedules)."""
+    return list(result.artifacts.get("lr_cuts") or [])
 
 
 def cut_rules(result: RunResult) -> alt.Chart:
@@ -42,12 +41,12 @@ def cut_rules(result: RunResult) -> alt.Chart:
 def training_charts(results: Mapping[str, RunResult], chosen: str) -> tuple[alt.LayerChart, alt.LayerChart]:
     """The loss of each run (log) and its lr, with the chosen run's lr cuts marked on both."""
     names: Sequence[str] = list(results)
-    loss = charts.runs_chart(results, "loss", title="loss of noisy SGD on x² + y²", log=True, names=names)
-    lr = charts.runs_chart(results, "lr", title="learning rate during training", log=True, names=names)
+    loss = charts.runs_chart(results, "loss", title="", log=True, names=names, smooth=25)
+    lr = charts.runs_chart(results, "lr", title="", log=True, names=names)
     if chosen in results and results[chosen].decision is not None and cuts(results[chosen]):
         loss = alt.layer(loss, cut_rules(results[chosen]))
         lr = alt.layer(lr, cut_rules(results[chosen]))
-    return loss, lr
+    return loss.properties(title="loss of noisy SGD on x² + y²"), lr.properties(title="learning rate during training")
 
 
 def floor_table(results: Mapping[str, RunResult], tail: int = 50) -> pd.DataFrame:
@@ -63,3 +62,8 @@ def floor_table(results: Mapping[str, RunResult], tail: int = 50) -> pd.DataFram
 
 def label(config: ScheduleConfig) -> str:
     return LABELS[config.name].split("  ")[0]
+
+
+def applied(preset) -> object:
+    """The run of a preset that carries its schedule (the page adds the constant-lr run itself)."""
+    return list(preset.config.values())[-1]

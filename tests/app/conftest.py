@@ -15,7 +15,11 @@ def open_app(tmp_path, monkeypatch):
     monkeypatch.setenv("CONVERGENCE_LAB_DB", str(tmp_path / "runs.db"))
 
     def _open(page: str, timeout: float = 60) -> AppTest:
-        at = AppTest.from_file(str(ROOT / page), default_timeout=timeout).run()
+        """Open `page` as a visitor does: through the app (page links resolve against app.py)."""
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+        if page != "app.py":
+            at.switch_page(page)
+        at.run()
         assert not at.exception, at.exception
         return at
 

@@ -37,8 +37,8 @@ def test_each_preset_runs(open_app):
 
 def test_invalid_settings_show_the_message_and_keep_the_last_result(open_app):
     at = open_app(PAGE)
-    table = at.dataframe[0].value
     at.multiselect(key="opt.optimizers").set_value(["nesterov"]).run()
+    table = at.dataframe[0].value
     at.slider(key="opt.nesterov.momentum").set_value(0.0).run()
     assert not at.exception
     assert any("momentum" in e.value for e in at.error)
