@@ -1,8 +1,7 @@
 """The Early-stopping page: the decision on the default curve, presets, uploads good and bad."""
 
-from apptools import chart_data
-
 from lab.experiments.curve import PRESETS
+from tests.app.apptools import chart_data
 
 PAGE = "pages/3_Early_stopping.py"
 

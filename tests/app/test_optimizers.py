@@ -1,8 +1,7 @@
 """The Optimizers page: default race, a setting change redraws, presets, invalid settings keep the last result."""
 
-from apptools import chart_data
-
 from lab.experiments.descent import OPTIMIZER_PRESETS
+from tests.app.apptools import chart_data
 
 PAGE = "pages/1_Optimizers.py"
 

@@ -1,8 +1,7 @@
 """The Schedules page: preview, the chosen schedule beside a constant lr, presets, plateau cuts."""
 
-from apptools import chart_data
-
 from lab.experiments.descent import SCHEDULE_PRESETS
+from tests.app.apptools import chart_data
 
 PAGE = "pages/2_Schedules.py"
 

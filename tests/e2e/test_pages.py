@@ -6,7 +6,8 @@ Screenshots land in artifacts/screenshots/ (the README's come from there).
 from __future__ import annotations
 
 import pytest
-from pagetools import chart_pixels, no_exception, open_page, screenshot, wait_idle
+
+from tests.e2e.pagetools import chart_pixels, no_exception, open_page, screenshot, wait_idle
 
 pytestmark = pytest.mark.e2e
 
