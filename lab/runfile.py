@@ -61,22 +61,21 @@ def json_safe(value: Any, *, max_items: int = 1000, max_chars: int = 2000, max_d
     `max_items` elements in all, nested at most `max_depth` deep. Anything else (models,
     data frames, big arrays, long strings) is dropped: None at the top, left out inside.
     """
-    budget = [max_items]
-    out = _safe(value, budget, max_chars, max_depth)
+    out = _safe(value, [max_items], max_chars, max_depth)
     return None if out is _DROP else out
 
 
-def summarize_artifacts(artifacts: Mapping[str, Any] | None, **limits: Any) -> dict[str, Any]:
-    """The artifacts a run store keeps: each entry that `json_safe` can keep on its own."""
+def summarize_artifacts(artifacts: Mapping[str, Any] | None, *, max_items: int = 1000, max_chars: int = 2000,
+                        max_depth: int = 4) -> dict[str, Any]:
+    """The artifacts a run store keeps: each entry that `json_safe` keeps on its own (the rest left out)."""
     if not artifacts:
         return {}
     kept = {}
     for key, value in artifacts.items():
-        if not isinstance(key, str):
-            continue
-        safe = json_safe(value, **limits)
-        if safe is not None or value is None:
-            kept[key] = safe
+        if isinstance(key, str):
+            safe = _safe(value, [max_items], max_chars, max_depth)
+            if safe is not _DROP:
+                kept[key] = safe
     return kept
 
 

@@ -335,8 +335,9 @@ class RunStore:
         return self._retry(attempt)
 
     def _init_schema(self) -> None:
-        con = self._connect()
+        con = None
         try:
+            con = self._connect()
             mode = con.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             if mode.lower() != "wal":
                 raise sqlite3.OperationalError(f"database is locked (journal mode stays {mode})")
@@ -360,7 +361,8 @@ class RunStore:
                 raise
             raise ValueError(f"cannot use {self.path} as a run store: {exc}") from None
         finally:
-            con.close()
+            if con is not None:
+                con.close()
 
     # -- writing
 
@@ -372,7 +374,7 @@ class RunStore:
         row = {
             "lab": _check_lab(lab),
             "name": _check_name(name, lab, config),
-            "tags": check_tags(list(tags)),
+            "tags": _tags(tags),
             "created_at": _now(),
             "config": config,
             "seed": config.get("seed") if isinstance(config.get("seed"), int) else None,
@@ -412,7 +414,7 @@ class RunStore:
     def set_tags(self, workspace: str, run_id: str, tags: Iterable[str]) -> None:
         """Replace a run's tags; KeyError if this workspace has no such run."""
         workspace = check_workspace(workspace)
-        self._update(workspace, run_id, "tags", json.dumps(list(check_tags(list(tags)))))
+        self._update(workspace, run_id, "tags", json.dumps(list(_tags(tags))))
 
     def _update(self, workspace: str, run_id: str, column: str, value: str) -> None:
         changed = self._write(lambda con: con.execute(
@@ -486,6 +488,10 @@ def _is_busy(exc: sqlite3.OperationalError) -> bool:
 
 def _missing(run_id: str) -> str:
     return f"no run {str(run_id)[:40]!r} in this workspace"
+
+
+def _tags(tags: Any) -> tuple[str, ...]:
+    return check_tags(tags if isinstance(tags, str) or not isinstance(tags, Iterable) else list(tags))
 
 
 def _check_lab(lab: Any) -> str:
