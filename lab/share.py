@@ -354,6 +354,7 @@ def _nested(configs: list[type], hint: Any, current: Any, params: Mapping[str, s
         else:
             allowed = ", ".join(list(by_name) + (["empty for none"] if optional else []))
             notes.append(f"{key}={text!r}: not one of {allowed}; using {_show(current)}")
+            return current
     has_keys = any(k.startswith(key + ".") for k in params)
     if chosen is None:
         if not has_keys and key not in params:
