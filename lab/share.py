@@ -261,11 +261,11 @@ def from_query(
     Fields missing from `params` keep `base` (the class defaults unless given). A parameter
     that does not parse or validate keeps the base value and adds a note naming it. With
     ``strict=True`` (the command line) unknown keys are errors too, and any problem raises
-    ValueError listing them all.
+    ValueError listing them all, one per line.
     """
     if base is None:
         base = config_cls()
-    notes: list[str] = []
+    notes = _Notes(strict)
     if strict:
         names = {f.name for f in dataclasses.fields(config_cls)}
         for key in params:
@@ -273,8 +273,8 @@ def from_query(
                 notes.append(f"{key}: not a setting of {config_cls.lab or config_cls.__name__}; settings: {', '.join(sorted(names))}")
     config = _build(config_cls, base, params, "", notes)
     if strict and notes:
-        raise ValueError("; ".join(notes))
-    return config, notes
+        raise ValueError("\n".join(notes))
+    return config, list(notes)
 
 
 def _show(value: Any) -> str:
@@ -287,7 +287,18 @@ def _show(value: Any) -> str:
     return str(value)
 
 
-def _build(cls: type[Config], base: Config, params: Mapping[str, str], prefix: str, notes: list[str]) -> Config:
+class _Notes(list):
+    """The notes of one `from_query`; a fallback note says what is used instead (not when strict)."""
+
+    def __init__(self, strict: bool) -> None:
+        super().__init__()
+        self.strict = strict
+
+    def fallback(self, text: str, used: Any) -> None:
+        self.append(text if self.strict else f"{text}; using {_show(used)}")
+
+
+def _build(cls: type[Config], base: Config, params: Mapping[str, str], prefix: str, notes: _Notes) -> Config:
     hints = _hints(cls)
     fields = [f.name for f in dataclasses.fields(cls)]
     if prefix:
@@ -309,7 +320,7 @@ def _build(cls: type[Config], base: Config, params: Mapping[str, str], prefix: s
         try:
             value = parse_value(hint, params[key])
         except ValueError as exc:
-            notes.append(f"{key}={params[key]!r}: {exc}; using {_show(current)}")
+            notes.fallback(f"{key}={params[key]!r}: {exc}", current)
             continue
         if not _same(value, current):
             changes[name], sources[name] = value, key
@@ -329,7 +340,7 @@ def _build(cls: type[Config], base: Config, params: Mapping[str, str], prefix: s
                 why = f"{key}={params.get(key, _show(value))!r}: {why}"
             elif key != name:
                 why = f"{key}: {why}"
-            notes.append(f"{why}; using {_show(getattr(config, name))}")
+            notes.fallback(why, getattr(config, name))
     return config
 
 
@@ -341,7 +352,7 @@ def _same(a: Any, b: Any) -> bool:
     return a == b
 
 
-def _nested(configs: list[type], hint: Any, current: Any, params: Mapping[str, str], key: str, notes: list[str]) -> Any:
+def _nested(configs: list[type], hint: Any, current: Any, params: Mapping[str, str], key: str, notes: _Notes) -> Any:
     _, optional = _options(hint)
     chosen: type | None = type(current) if isinstance(current, Config) else None
     if key in params:
@@ -353,7 +364,7 @@ def _nested(configs: list[type], hint: Any, current: Any, params: Mapping[str, s
             chosen = by_name[text]
         else:
             allowed = ", ".join(list(by_name) + (["empty for none"] if optional else []))
-            notes.append(f"{key}={text!r}: not one of {allowed}; using {_show(current)}")
+            notes.fallback(f"{key}={text!r}: not one of {allowed}", current)
             return current
     has_keys = any(k.startswith(key + ".") for k in params)
     if chosen is None:

@@ -44,7 +44,7 @@ from lab.stopping import Decision
 
 __all__ = [
     "LOCAL", "RunStore", "RunSummary", "StoredRun", "check_workspace", "default_db_path", "default_name",
-    "describe_differences", "diff_configs", "new_workspace", "package_versions", "summarize_artifacts",
+    "describe_differences", "diff_configs", "new_workspace", "package_versions", "summarize_artifacts", "unsaved_run",
 ]
 
 LOCAL = "local"
@@ -255,6 +255,25 @@ def _floats_from_json(text: str) -> dict[str, float]:
     return {k: runfile.decode_float(v) for k, v in json.loads(text).items()}
 
 
+def unsaved_run(lab: str, result: RunResult, name: str | None = None, tags: Iterable[str] = ()) -> StoredRun:
+    """What `RunStore.save` would store for `result` (with an empty id): for a run file without a store."""
+    config = result.config.to_dict() if hasattr(result.config, "to_dict") else dict(result.config)
+    return StoredRun(
+        id="",
+        lab=_check_lab(lab),
+        name=_check_name(name, lab, config),
+        tags=_tags(tags),
+        created_at=_now(),
+        config=config,
+        seed=config.get("seed") if isinstance(config.get("seed"), int) else None,
+        versions=package_versions(),
+        decision=result.decision,
+        artifacts=summarize_artifacts(result.artifacts),
+        seconds=float(result.seconds),
+        steps=result.steps,
+    )
+
+
 def _summary(row: tuple) -> RunSummary:
     (run_id, lab, name, tags, created_at, config, seed, kind, reason, step, best_step, seconds, n_steps, final) = row
     return RunSummary(run_id, lab, name, tuple(json.loads(tags)), created_at, json.loads(config), seed, kind,
@@ -370,21 +389,7 @@ class RunStore:
              tags: Iterable[str] = ()) -> str:
         """Save a finished run; returns its id. The name defaults to one made from the config."""
         workspace = check_workspace(workspace)
-        config = result.config.to_dict() if hasattr(result.config, "to_dict") else dict(result.config)
-        row = {
-            "lab": _check_lab(lab),
-            "name": _check_name(name, lab, config),
-            "tags": _tags(tags),
-            "created_at": _now(),
-            "config": config,
-            "seed": config.get("seed") if isinstance(config.get("seed"), int) else None,
-            "versions": package_versions(),
-            "decision": result.decision,
-            "artifacts": summarize_artifacts(result.artifacts),
-            "seconds": float(result.seconds),
-            "steps": result.steps,
-        }
-        prepared = _prepare(row)
+        prepared = _prepare(vars(unsaved_run(lab, result, name, tags)))
         return self._write(lambda con: _insert(con, workspace, prepared))
 
     def import_json(self, workspace: str, data: bytes | str, *, max_bytes: int = runfile.MAX_BYTES) -> list[str]:
