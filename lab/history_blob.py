@@ -5,15 +5,15 @@ Layout: ``b"CLH1"``, the header length (uint32), the header (JSON), the step ind
 per metric either all values (float64) when every step recorded it, or the positions
 (uint32) of the steps that did and their values. NaN and infinities are stored as they are.
 
-For a 50,000-step run with three metrics this is about 1.2 MB written in a few
-milliseconds, several times faster than JSON text or a row per value
-(see ``benchmarks/store.py``).
+A 50,000-step run with three metrics is about 1.2 MB, a third of its JSON text, and saves
+and loads faster than JSON text or a row per value (``benchmarks/store.py`` measures it).
 """
 
 from __future__ import annotations
 
 import json
 import struct
+from itertools import chain
 
 import numpy as np
 
@@ -23,6 +23,7 @@ MAGIC = b"CLH1"
 _F8 = np.dtype("<f8")
 _I8 = np.dtype("<i8")
 _U4 = np.dtype("<u4")
+_new_step = tuple.__new__  # Step(i, m) without the Python-level __new__ of a NamedTuple: 3x faster
 
 
 def encode(steps: list[Step]) -> bytes:
@@ -31,37 +32,24 @@ def encode(steps: list[Step]) -> bytes:
     indices = np.fromiter((s.step for s in steps), dtype=_I8, count=n)
     consecutive = n == 0 or bool(np.array_equal(indices, np.arange(indices[0], indices[0] + n, dtype=_I8)))
     metrics = [s.metrics for s in steps]
-    keys = metrics[0].keys() if n else {}.keys()
-    parts: list[bytes] = []
+    parts: list[bytes] = [] if consecutive else [indices.tobytes()]
     header_metrics = []
-    if n and all(m.keys() == keys for m in metrics):
-        for name in keys:
-            parts.append(_floats((m[name] for m in metrics), n, name).tobytes())
-            header_metrics.append([name, n])
-    else:
-        columns: dict[str, tuple[list[int], list[float]]] = {}
-        for pos, m in enumerate(metrics):
-            for name, value in m.items():
-                column = columns.get(name)
-                if column is None:
-                    column = columns[name] = ([], [])
-                column[0].append(pos)
-                column[1].append(value)
-        for name, (positions, values) in columns.items():
-            if len(positions) < n:
-                parts.append(np.asarray(positions, dtype=_U4).tobytes())
-            parts.append(_floats(values, len(values), name).tobytes())
-            header_metrics.append([name, len(values)])
+    for name in dict.fromkeys(chain.from_iterable(metrics)):
+        column = [m.get(name) for m in metrics]
+        if None in column:
+            positions = [i for i, v in enumerate(column) if v is not None]
+            column = [column[i] for i in positions]
+            parts.append(np.asarray(positions, dtype=_U4).tobytes())
+        parts.append(_floats(column, name).tobytes())
+        header_metrics.append([name, len(column)])
     header = {"n": n, "first": int(indices[0]) if consecutive and n else None, "metrics": header_metrics}
-    if not consecutive:
-        parts.insert(0, indices.tobytes())
     head = json.dumps(header, separators=(",", ":")).encode("utf-8")
     return b"".join([MAGIC, struct.pack("<I", len(head)), head, *parts])
 
 
-def _floats(values, count: int, name: str) -> np.ndarray:
+def _floats(values: list, name: str) -> np.ndarray:
     try:
-        return np.fromiter(values, dtype=_F8, count=count)
+        return np.asarray(values, dtype=_F8)
     except (TypeError, ValueError):
         raise ValueError(f"metric {name!r} holds a value that is not a number") from None
 
@@ -108,14 +96,17 @@ def decode(blob: bytes) -> list[Step]:
     for name, positions, values in sparse:
         for pos, value in zip(positions, values):
             rows[pos][name] = value
-    return list(map(Step, indices, rows))
+    return [_new_step(Step, pair) for pair in zip(indices, rows)]
 
 
 def last_values(steps: list[Step]) -> dict[str, float]:
     """The last recorded value of each metric (the run's final metrics)."""
+    names = dict.fromkeys(chain.from_iterable(s.metrics for s in steps))
     final: dict[str, float] = {}
     for s in reversed(steps):
         for name, value in s.metrics.items():
             if name not in final:
                 final[name] = float(value)
-    return final
+        if len(final) == len(names):
+            break
+    return {name: final[name] for name in names}
