@@ -45,6 +45,7 @@ from lab.stopping import Decision
 __all__ = [
     "LOCAL", "RunStore", "RunSummary", "StoredRun", "check_workspace", "default_db_path", "default_name",
     "describe_differences", "diff_configs", "new_workspace", "package_versions", "summarize_artifacts", "unsaved_run",
+    "workspace_from_query",
 ]
 
 LOCAL = "local"
@@ -104,6 +105,19 @@ def check_workspace(workspace: Any) -> str:
     if not isinstance(workspace, str) or not _WORKSPACE.fullmatch(workspace):
         raise ValueError("workspace must be 1 to 64 letters, digits, '-' or '_'")
     return workspace
+
+
+def workspace_from_query(value: str | None, *, shared: bool) -> tuple[str, bool]:
+    """The workspace for an app session, and whether it is new (the page then puts it in the URL).
+
+    Locally (`shared` False) everything lives in "local". On a shared deployment the ``ws``
+    query parameter names the workspace; a missing or malformed one gets a fresh id.
+    """
+    if not shared:
+        return LOCAL, False
+    if isinstance(value, str) and _WORKSPACE.fullmatch(value) and value != LOCAL:
+        return value, False
+    return new_workspace(), True
 
 
 def default_db_path(environ: Mapping[str, str] | None = None, cwd: Path | None = None, home: Path | None = None) -> Path:

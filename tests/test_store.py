@@ -13,11 +13,21 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import lab
 from lab import runfile
 from lab.records import Step
-from lab.store import RunStore, check_workspace, default_db_path, default_name, new_workspace, package_versions
+from lab.store import (
+    RunStore,
+    check_workspace,
+    default_db_path,
+    default_name,
+    new_workspace,
+    package_versions,
+    workspace_from_query,
+)
 from tests.runfixtures import TinyConfig, register
 
 
@@ -173,6 +183,15 @@ def test_bad_workspace_ids_are_refused(store, bad):
         check_workspace(bad)
     with pytest.raises(ValueError, match="workspace"):
         store.list(bad)
+
+
+def test_workspace_from_query():
+    assert workspace_from_query("anything", shared=False) == ("local", False)
+    ws = new_workspace()
+    assert workspace_from_query(ws, shared=True) == (ws, False)
+    for bad in (None, "", "local", "a b", "x" * 65):
+        fresh, created = workspace_from_query(bad, shared=True)
+        assert created and fresh != bad and check_workspace(fresh) == fresh
 
 
 def test_export_import_into_another_workspace_gives_equal_runs(store):
@@ -351,3 +370,39 @@ def test_threads_saving_at_once_lose_nothing(store):
     assert errors == []
     names = sorted(r.name for r in store.list("local"))
     assert names == sorted(f"w{w}-{i}" for w in range(6) for i in range(10))
+
+
+# ----------------------------------------------------------------------------- fuzzing the importer
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(json_values)
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_random_json_is_refused_with_a_value_error(store, value):
+    data = json.dumps({"format": "convergence-lab/runs", "version": 1, "runs": [value]}).encode()
+    with pytest.raises(ValueError):
+        store.import_json("fuzz", data)
+    assert store.count("fuzz") == 0
+
+
+@given(st.data())
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_damaged_files_import_whole_or_not_at_all(store, data):
+    if store.count("local") == 0:
+        store.save("local", "tiny", lab.run(TinyConfig(steps=8, val_every=3)), name="original")
+    raw = bytearray(store.export_json("local"))
+    for _ in range(data.draw(st.integers(1, 3))):
+        raw[data.draw(st.integers(0, len(raw) - 1))] = data.draw(st.integers(0, 255))
+    before = store.count("fuzz")
+    try:
+        ids = store.import_json("fuzz", bytes(raw))
+    except ValueError:
+        assert store.count("fuzz") == before
+    else:
+        assert len(ids) == 1 and store.count("fuzz") == before + 1
+        store.get("fuzz", ids[0]).result()
