@@ -155,6 +155,7 @@ def build_parser(*, lab_help: bool = True) -> argparse.ArgumentParser:
     run.add_argument("--json", type=Path, metavar="PATH", help="also write the run to PATH as a run file (JSON)")
     run.add_argument("--name", help="name of the saved run (default: made from the settings)")
     run.add_argument("--tag", action="append", default=[], help="a tag for the saved run (repeatable)")
+    run.add_argument("--data", type=Path, metavar="CSV", help="a CSV for labs that train on your own data (as the app's upload)")
     run.add_argument("--no-save", action="store_true", help="do not save the run in the store")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     _store_options(run)
@@ -215,12 +216,19 @@ def _cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     cls = experiments.config_class(args.lab)
     config = parse_settings(cls, args.settings)
     check_workspace(args.workspace)
+    data = None
+    if args.data is not None:
+        from lab.uploads import read_numeric_csv
+
+        data, notes = read_numeric_csv(args.data.read_bytes())
+        for note in notes:
+            print(f"note: {note}", file=err)
     store = None if args.no_save else _open_store(args)
     bar = None if args.quiet else ProgressBar(getattr(config, "budget", None), err)
     cancel = threading.Event()
     previous = _catch_interrupt(cancel, err)
     try:
-        result = lab.run(config, on_step=bar, cancel=cancel)
+        result = lab.run(config, data=data, on_step=bar, cancel=cancel)
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
@@ -234,11 +242,11 @@ def _cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if store is not None:
         run_id = store.save(args.workspace, args.lab, result, name=args.name, tags=args.tag)
         print(f"saved:    {run_id} in workspace {args.workspace!r} ({store.path})", file=out)
-        data = store.export_json(args.workspace, [run_id]) if args.json else None
+        run_file = store.export_json(args.workspace, [run_id]) if args.json else None
     else:
-        data = runfile.dumps([unsaved_run(args.lab, result, args.name, args.tag).to_record()]) if args.json else None
+        run_file = runfile.dumps([unsaved_run(args.lab, result, args.name, args.tag).to_record()]) if args.json else None
     if args.json:
-        args.json.write_bytes(data)
+        args.json.write_bytes(run_file)
         print(f"written:  {args.json}", file=out)
     return 0
 

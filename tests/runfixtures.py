@@ -22,9 +22,9 @@ SPEC = "tests.runfixtures:TinyConfig"
 
 
 class _Tiny:
-    def __init__(self, config: TinyConfig) -> None:
+    def __init__(self, config: TinyConfig, start: float = 1.0) -> None:
         self.config = config
-        self.loss = 1.0
+        self.loss = start
 
     def steps(self):
         c = self.config
@@ -78,8 +78,9 @@ class TinyConfig(Config):
             raise ValueError(f"schedule={self.schedule!r} is not a ScheduleConfig")
         check_bool("verbose", self.verbose)
 
-    def experiment(self):
-        return _Tiny(self)
+    def experiment(self, data=None):
+        """With uploaded data (a numeric DataFrame), the loss starts at the first column's mean."""
+        return _Tiny(self) if data is None else _Tiny(self, float(data.iloc[:, 0].mean()))
 
     def rules(self):
         return [Divergence("train/loss", 1e6)]

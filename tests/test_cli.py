@@ -66,6 +66,16 @@ def test_no_save_still_writes_the_run_file(db, tmp_path):
     assert RunStore(tmp_path / "x.db").get("local", imported[0]).steps == lab.run(TinyConfig()).steps
 
 
+def test_data_option_hands_the_csv_to_the_lab(db, tmp_path):
+    (tmp_path / "d.csv").write_text("a,name\n2,x\n4,y\n")
+    code, out, err = run_cli("run", "tiny", "lr=0.5", "steps=1", "--db", str(db), "--data", str(tmp_path / "d.csv"))
+    assert code == 0 and "train/loss=1.5" in out
+    assert "note: ignored non-numeric column(s): name" in err
+    (tmp_path / "e.csv").write_text("")
+    code, _, err = run_cli("run", "tiny", "--db", str(db), "--data", str(tmp_path / "e.csv"))
+    assert code == 2 and "error: the file is empty" in err
+
+
 def test_bad_settings_are_refused_naming_each_field(db):
     code, out, err = run_cli("run", "tiny", "lr=fast", "steps=0", "nope=1", "schedule.name=zigzag", "--db", str(db))
     assert code == 2 and out == ""
