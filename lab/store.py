@@ -56,7 +56,6 @@ RETRIES = 5
 MAX_NAME = runfile.MAX_NAME
 
 _WORKSPACE = re.compile(r"[A-Za-z0-9_-]{1,64}")
-_RUN_ID = re.compile(r"[0-9a-f]{12}")
 
 T = TypeVar("T")
 
@@ -472,6 +471,7 @@ class RunStore:
         return [_summary(row) for row in rows]
 
     def count(self, workspace: str) -> int:
+        """How many runs the workspace holds."""
         workspace = check_workspace(workspace)
         return self._read(lambda con: con.execute("SELECT COUNT(*) FROM runs WHERE workspace = ?", (workspace,)).fetchone()[0])
 

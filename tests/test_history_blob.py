@@ -5,7 +5,7 @@ from __future__ import annotations
 import struct
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lab import history_blob
@@ -21,6 +21,7 @@ def _bits(steps):
 
 
 @given(steps_lists)
+@settings(deadline=None)
 def test_any_history_round_trips_bit_for_bit(pairs):
     steps = [Step(i, m) for i, m in pairs]
     back = history_blob.decode(history_blob.encode(steps))
@@ -29,6 +30,7 @@ def test_any_history_round_trips_bit_for_bit(pairs):
 
 
 @given(st.integers(-1000, 1000), st.integers(0, 50), st.booleans())
+@settings(deadline=None)
 def test_consecutive_steps_and_dense_metrics(first, n, sparse):
     steps = [Step(first + i, {"a": i * 0.5, **({"b": -i} if not sparse or i % 3 == 0 else {})}) for i in range(n)]
     assert history_blob.decode(history_blob.encode(steps)) == steps

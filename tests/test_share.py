@@ -90,7 +90,7 @@ def through_url(params: dict[str, str]) -> dict[str, str]:
 
 
 @given(outers)
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_every_config_round_trips_through_the_url(config):
     params = to_query(config)
     assert all(isinstance(k, str) and isinstance(v, str) for k, v in params.items())
@@ -99,6 +99,7 @@ def test_every_config_round_trips_through_the_url(config):
 
 
 @given(schedules)
+@settings(deadline=None)
 def test_schedule_configs_round_trip(config):
     assert from_query(ScheduleConfig, through_url(to_query(config))) == (config, [])
 
@@ -152,7 +153,7 @@ keys = st.sampled_from(sorted(to_query(Outer(inner=Inner()))) + ["ws", "page", "
 
 
 @given(st.dictionaries(keys, text | st.sampled_from(["1", "0", "", "()", "1.5", "-3", "cosine", "Inner"]), max_size=8))
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 def test_any_parameters_give_a_valid_config_and_notes_that_name_them(params):
     config, notes = from_query(Outer, params)
     assert isinstance(config, Outer)
