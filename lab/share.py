@@ -8,7 +8,7 @@ Each field becomes one parameter named after it; nested configs use dotted names
 - tuples as comma lists (``16,8``; the empty tuple is ``()``; commas inside strings are
   escaped with a backslash);
 - an Optional or a union of configs also gets the bare key, holding the class name (or
-  empty for None).
+  empty for None); a dict field is compact JSON.
 
 Reading is forgiving: a parameter that does not parse or does not validate falls back to
 the default field by field, and each one gives a note that names the parameter and why.
@@ -19,6 +19,7 @@ parsing with ``strict=True``, where any note is an error.
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import types
 import typing
@@ -107,6 +108,8 @@ def _format(hint: Any, value: Any, *, in_tuple: bool) -> str:
         if value == "":
             return _EMPTY_STR
         return value.replace("\\", "\\\\").replace(",", "\\,").replace("(", "\\(")
+    if isinstance(value, dict):
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False)
     raise TypeError(f"cannot put a {type(value).__name__} in a URL")
 
 
@@ -178,6 +181,14 @@ def _parse(hint: Any, text: str, *, in_tuple: bool) -> Any:
         if not in_tuple:
             return text
         return "" if text == _EMPTY_STR else _unescape(text)
+    if (origin or hint) is dict:
+        try:
+            value = json.loads(text)
+        except ValueError:
+            raise ValueError("not a JSON object") from None
+        if not isinstance(value, dict):
+            raise ValueError("not a JSON object")
+        return value
     if hint is Any:
         return _unescape(text) if in_tuple else text
     raise ValueError(f"cannot read a {getattr(hint, '__name__', hint)} from the URL")
@@ -246,7 +257,10 @@ def _emit(config: Config, prefix: str, params: dict[str, str]) -> None:
                 params[key] = type(value).__name__
             _emit(value, key + ".", params)
         else:
-            params[key] = format_value(hint, value)
+            try:
+                params[key] = format_value(hint, value)
+            except (TypeError, ValueError) as exc:
+                raise TypeError(f"{key}: {exc}") from None
 
 
 def from_query(

@@ -192,6 +192,24 @@ def test_nested_keys_without_the_class_key_build_the_optional_config():
     assert from_query(Outer, {"inner": ""}, base=Outer(inner=Inner()))[0].inner is None
 
 
+def test_dict_fields_travel_as_json_and_unknown_types_name_the_field():
+    @dataclass(frozen=True)
+    class WithDict(Config):
+        weights: dict[str, float] = field(help="weights", default_factory=dict)
+
+    config = WithDict(weights={"b": 2.0, "a": 0.5})
+    assert to_query(config) == {"weights": '{"a":0.5,"b":2.0}'}
+    assert from_query(WithDict, to_query(config)) == (config, [])
+    assert from_query(WithDict, {"weights": "[1]"})[1] == ["weights='[1]': not a JSON object; using {}"]
+
+    @dataclass(frozen=True)
+    class WithSet(Config):
+        items: frozenset = field(frozenset(), help="a set")
+
+    with pytest.raises(TypeError, match="items: cannot put a frozenset"):
+        to_query(WithSet())
+
+
 def test_parse_value_by_type():
     assert parse_value(float, "1e-3") == 0.001
     assert parse_value(bool, "true") is True and parse_value(bool, "off") is False
