@@ -7,9 +7,10 @@ One iteration (`Lloyd.iterate`) is the textbook pair of steps:
    against the centres stacked as ``[-2c, ||c||^2, 1]`` with the rows stacked as
    ``[x, 1, ||x||^2]`` (``||x||^2`` computed once), so the product *is* the matrix of squared
    distances, without extra passes;
-2. move every centre to the mean of its points: per-cluster sums and counts with
-   ``np.bincount`` (one pass per feature, no Python loop over points; ``np.add.at`` is
-   several times slower).
+2. move every centre to the mean of its points: per-cluster counts with ``np.bincount``
+   and sums with one weighted ``bincount`` per feature (up to 3 features) or one product
+   with the sparse indicator matrix of the labels (more features); no Python loop over
+   points (``np.add.at`` is several times slower).
 
 The nearest centre of each row is found without ``argmin`` over short rows (numpy calls
 its inner loop once per row, which dominates a whole iteration for small k). Squared
@@ -76,6 +77,8 @@ class Lloyd:
         self.labels = np.full(n, -1, dtype=np.int64)
         self._labels_old = np.full(n, -1, dtype=np.int64)
         self._sums = np.empty((k, d))
+        self._ones: np.ndarray | None = None
+        self._ptr: np.ndarray | None = None
         self.centers = np.array(centers, dtype=np.float64, order="C")
 
     def assign(self, centers: np.ndarray, labels: np.ndarray) -> float:
@@ -109,8 +112,7 @@ class Lloyd:
         inertia = self.assign(self.centers, self.labels)
         changed = int(np.count_nonzero(self.labels != self._labels_old))
         counts = np.bincount(self.labels, minlength=self.k).astype(np.float64)
-        for f in range(self.d):
-            self._sums[:, f] = np.bincount(self.labels, weights=self._xt[f], minlength=self.k)
+        self._cluster_sums()
         if counts.min() > 0:
             new = self._sums / counts[:, None]
         else:
@@ -119,6 +121,22 @@ class Lloyd:
         shift = float(np.square(moved).sum())
         self.centers = new
         return inertia, shift, changed
+
+    def _cluster_sums(self) -> None:
+        """Per-cluster sums of the points, summed in point order (the two ways agree to the bit).
+
+        Up to 3 features one weighted ``bincount`` per feature is fastest; beyond, one
+        product with the sparse (k x n) indicator matrix of the labels.
+        """
+        if self.d <= 3:
+            for f in range(self.d):
+                self._sums[:, f] = np.bincount(self.labels, weights=self._xt[f], minlength=self.k)
+            return
+        from scipy.sparse import csc_array
+
+        if self._ones is None:
+            self._ones, self._ptr = np.ones(self.n), np.arange(self.n + 1)
+        self._sums[:] = csc_array((self._ones, self.labels, self._ptr), shape=(self.k, self.n)) @ self.X
 
     def finish(self, strict: bool) -> tuple[np.ndarray, float]:
         """Final labels and inertia, as scikit-learn reports them.
