@@ -75,9 +75,11 @@ def sklearn_stepped(X: np.ndarray, C: np.ndarray, iters: int) -> tuple[float, in
     return (time.perf_counter() - start) / len(history), len(history)
 
 
-def median(fn, X, C, iters) -> tuple[float, int]:
-    runs = [fn(X, C, iters) for _ in range(REPEATS)]
-    return float(np.median([r[0] for r in runs])), runs[0][1]
+def medians(fns, X, C, iters) -> list[tuple[float, int]]:
+    """Median time per iteration of each function, the functions interleaved in every repeat
+    so that a change in the machine's load hits them alike."""
+    runs = [[fn(X, C, iters) for fn in fns] for _ in range(REPEATS)]
+    return [(float(np.median([r[i][0] for r in runs])), runs[0][i][1]) for i in range(len(fns))]
 
 
 def main() -> None:
@@ -87,9 +89,7 @@ def main() -> None:
             X, C = _data(n, d, k)
             ours(X, C, 2)
             sklearn_fit(X, C, 2)
-            t_ours, it_ours = median(ours, X, C, ITERS)
-            t_fit, it_fit = median(sklearn_fit, X, C, ITERS)
-            t_step, it_step = median(sklearn_stepped, X, C, ITERS)
+            (t_ours, it_ours), (t_fit, it_fit), (t_step, it_step) = medians((ours, sklearn_fit, sklearn_stepped), X, C, ITERS)
             print(f"{n} x {d}, k = {k} (iterations: lab {it_ours}, sklearn {it_fit}, stepped {it_step}; median of {REPEATS})")
             print(f"  lab.run, 3 metrics tracked : {t_ours * 1e3:7.3f} ms / iteration")
             print(f"  sklearn Lloyd, no tracking : {t_fit * 1e3:7.3f} ms / iteration  -> ratio lab/sklearn = {t_ours / t_fit:.2f}x")

@@ -68,7 +68,10 @@ class Lloyd:
         np.einsum("ij,ij->i", X, X, out=self._xt[d + 1])
         self._ct = np.empty((k, d + 2))
         self.chunk = chunk or max(256, 32768 // k)
-        self._dist = np.empty((k, min(self.chunk, n)))
+        width = min(self.chunk, n)
+        # rows padded by 8 values so that the k rows of a chunk do not all start at the same
+        # offset modulo 4 KiB (a power-of-two row stride makes them compete for cache sets)
+        self._dist = np.empty((k, width + 8))[:, :width]
         self._bits = max(1, (k - 1).bit_length())
         self._high = np.int64(~((1 << self._bits) - 1))
         self._low = np.int64((1 << self._bits) - 1)
