@@ -253,7 +253,7 @@ def lloyd_steps(engine: Lloyd, tol_abs: float, max_iter: int, paths: list[np.nda
         inertia, shift, changed = engine.iterate()
         paths.append(engine.centers + shift_back)
         if labels_per_iter is not None:
-            labels_per_iter.append(engine.labels.astype(np.int32))
+            labels_per_iter.append(engine.labels.astype(np.int8 if engine.k <= 127 else np.int32))
         yield Step(t, {"kmeans/inertia": inertia, "kmeans/shift": shift, "kmeans/changed": float(changed),
                        "kmeans/tol": tol_abs})
 

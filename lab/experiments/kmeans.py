@@ -59,7 +59,7 @@ class KMeansConfig(Config):
     standardize: bool = field(False, help="scale every feature to mean 0 and variance 1 before clustering")
     k: int = field(3, help="number of clusters to find")
     init: str = field("k-means++", help="initial centres: k-means++, random (k distinct points), or explicit")
-    init_centers: tuple[tuple[float, ...], ...] | None = field(None, help="explicit initial centres: k rows of n_features numbers")
+    init_centers: tuple[tuple[float, ...], ...] | None = field(None, help="explicit initial centres: k rows of one number per feature (then one run: n_init is ignored, as in scikit-learn)")
     n_init: int = field(1, help="restarts from different initial centres; the lowest inertia is kept")
     tol: float = field(1e-4, help="stop when the centre shift is at most tol x mean feature variance")
     max_iter: int = field(300, help="most Lloyd iterations per restart")
@@ -231,10 +231,6 @@ class KMeansExperiment:
             inits = initial_centers(self.Xc, c.k, c.init, c.n_init, c.seed)
         self.restarts: list[Restart] = []
         self.kept = 0
-        if len(inits) > 1:
-            self.restarts = [run_restart(self.Xc, C, self.tol_abs, c.max_iter, keep_labels=self.keep_labels,
-                                         offset=self.mean) for C in inits]
-            self.kept = best_restart(self.restarts, c.k)
         self.inits = inits
         self._engine: Lloyd | None = None
         self._paths: list[np.ndarray] = []
@@ -248,7 +244,13 @@ class KMeansExperiment:
         return C - self.mean
 
     def steps(self):
-        if self.restarts:
+        """Lloyd iterations as they happen; with several restarts, every restart first runs to
+        its decision (inside the run's time), then the kept restart's steps are replayed."""
+        c = self.config
+        if len(self.inits) > 1:
+            self.restarts = [run_restart(self.Xc, C, self.tol_abs, c.max_iter, keep_labels=self.keep_labels,
+                                         offset=self.mean) for C in self.inits]
+            self.kept = best_restart(self.restarts, c.k)
             yield from self.restarts[self.kept].steps
             return
         init = self.inits[0]
