@@ -276,3 +276,12 @@ def test_preset_kmeanspp_needs_fewer_iterations_on_average():
     pp = [lab.run(config.replace(seed=s)).artifacts["n_iter"] for s in range(10)]
     rnd = [lab.run(config.replace(seed=s, init="random")).artifacts["n_iter"] for s in range(10)]
     assert np.mean(pp) <= 0.75 * np.mean(rnd)
+
+
+def test_explicit_centres_run_once_whatever_n_init():
+    centres = ((0.0, 0.0), (5.0, 5.0), (-5.0, 5.0))
+    one = lab.run(KMeansConfig(k=3, init="explicit", init_centers=centres, seed=4))
+    three = lab.run(KMeansConfig(k=3, init="explicit", init_centers=centres, seed=4, n_init=3))
+    assert len(three.artifacts["restarts"]) == 1
+    pd.testing.assert_frame_equal(one.history(), three.history())
+    np.testing.assert_array_equal(three.artifacts["init_centers"], np.array(centres))
