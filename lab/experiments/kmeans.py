@@ -227,8 +227,10 @@ class KMeansExperiment:
         self.keep_labels = len(self.X) <= LABELS_PER_ITER_MAX_ROWS
         if c.init == "explicit":
             inits = [self._explicit_centers()]
+            self._shown = [np.array(c.init_centers, dtype=np.float64)]
         else:
             inits = initial_centers(self.Xc, c.k, c.init, c.n_init, c.seed)
+            self._shown = [C + self.mean for C in inits]
         self.restarts: list[Restart] = []
         self.kept = 0
         self.inits = inits
@@ -279,6 +281,7 @@ class KMeansExperiment:
             labels, inertia = self._engine.finish(strict=steps[-1].metrics["kmeans/changed"] == 0)
             curves = [{"restart": 0, "kept": True, "inertia_curve": [s.metrics["kmeans/inertia"] for s in steps],
                        "inertia": inertia, "n_iter": n_iter, "reason": decision.reason}]
+        paths = [self._shown[self.kept], *paths[1:]]
         return {
             "X": self.X,
             "y_true": self.y_true,
