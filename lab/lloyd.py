@@ -10,7 +10,10 @@ One iteration (`Lloyd.iterate`) is the textbook pair of steps:
 2. move every centre to the mean of its points: per-cluster counts with ``np.bincount``
    and sums with one weighted ``bincount`` per feature (up to 3 features) or one product
    with the sparse indicator matrix of the labels (more features); no Python loop over
-   points (``np.add.at`` is several times slower).
+   points (``np.add.at`` is several times slower). Once few points change cluster (at
+   most 1/8 of them, typically after a few iterations) only those points are moved
+   between the sums: the means are the same up to rounding (a relative 1e-15, against
+   scikit-learn's fresh sums) for a fraction of the work.
 
 The nearest centre of each row is found without ``argmin`` over short rows (numpy calls
 its inner loop once per row, which dominates a whole iteration for small k). Squared
@@ -39,6 +42,10 @@ import numpy as np
 
 from lab.records import Step
 from lab.stopping import Decision, Rule
+
+#: Sums are recomputed from scratch when more than 1/FULL_SUMS_ABOVE of the points changed
+#: cluster; otherwise only the points that changed are moved between the sums.
+FULL_SUMS_ABOVE = 8
 
 
 def tolerance(X: np.ndarray, tol: float) -> float:
@@ -80,6 +87,7 @@ class Lloyd:
         self.labels = np.full(n, -1, dtype=np.int64)
         self._labels_old = np.full(n, -1, dtype=np.int64)
         self._sums = np.empty((k, d))
+        self._counts = np.zeros(k)
         self._ones: np.ndarray | None = None
         self._ptr: np.ndarray | None = None
         self.centers = np.array(centers, dtype=np.float64, order="C")
@@ -113,9 +121,14 @@ class Lloyd:
         """
         self.labels, self._labels_old = self._labels_old, self.labels
         inertia = self.assign(self.centers, self.labels)
-        changed = int(np.count_nonzero(self.labels != self._labels_old))
-        counts = np.bincount(self.labels, minlength=self.k).astype(np.float64)
-        self._cluster_sums()
+        moved_points = self.labels != self._labels_old
+        changed = int(np.count_nonzero(moved_points))
+        if changed * FULL_SUMS_ABOVE > self.n:
+            self._counts = np.bincount(self.labels, minlength=self.k).astype(np.float64)
+            self._cluster_sums()
+        elif changed:
+            self._update_sums(np.flatnonzero(moved_points))
+        counts = self._counts
         if counts.min() > 0:
             new = self._sums / counts[:, None]
         else:
@@ -124,6 +137,13 @@ class Lloyd:
         shift = float(np.square(moved).sum())
         self.centers = new
         return inertia, shift, changed
+
+    def _update_sums(self, idx: np.ndarray) -> None:
+        """Move the points `idx` (that changed cluster) from their old clusters' sums to their new ones."""
+        k = np.arange(self.k)[:, None]
+        move = (self.labels[idx] == k).astype(np.float64) - (self._labels_old[idx] == k)
+        self._counts += move.sum(axis=1)
+        self._sums += move @ self.X[idx]
 
     def _cluster_sums(self) -> None:
         """Per-cluster sums of the points, summed in point order (the two ways agree to the bit).

@@ -163,3 +163,18 @@ def test_best_restart_keeps_the_first_of_equal_clusterings():
     assert runs[kept].inertia == pytest.approx(min(r.inertia for r in runs))
     if same_clustering(runs[0].labels, runs[1].labels, 3):
         assert kept != 1
+
+
+def test_incremental_sums_keep_the_centres_at_the_means():
+    X = make_blobs(3000, n_features=4, centers=6, cluster_std=2.5, random_state=2)[0]
+    X = np.ascontiguousarray(X - X.mean(axis=0))
+    engine = Lloyd(X, X[:6].copy())
+    incremental = 0
+    for _ in range(30):
+        _, _, changed = engine.iterate()
+        incremental += 0 < changed * 8 <= len(X)
+        labels = engine.labels
+        means = np.array([X[labels == j].mean(axis=0) for j in range(6)])
+        np.testing.assert_allclose(engine.centers, means, rtol=1e-12, atol=1e-12)
+        np.testing.assert_array_equal(engine._counts, np.bincount(labels, minlength=6))
+    assert incremental >= 3
