@@ -12,15 +12,17 @@ One iteration (`Lloyd.iterate`) is the textbook pair of steps:
    with the sparse indicator matrix of the labels (more features); no Python loop over
    points (``np.add.at`` is several times slower). Once few points change cluster (at
    most 1/8 of them, typically after a few iterations) only those points are moved
-   between the sums: the means are the same up to rounding (a relative 1e-15, against
-   scikit-learn's fresh sums) for a fraction of the work.
+   between the sums: the means agree with fresh sums up to rounding (tests hold them to
+   1e-12) for a fraction of the work.
 
 The nearest centre of each row is found without ``argmin`` over short rows (numpy calls
 its inner loop once per row, which dominates a whole iteration for small k). Squared
 distances are non-negative doubles, whose bit patterns order like 64-bit integers; the
 lowest ``ceil(log2 k)`` bits of each distance are replaced by the centre's index and one
 elementwise integer minimum across the centres gives the nearest centre (low bits) and
-its distance (high bits) at once. Exact ties go to the lowest index, as in scikit-learn;
+its distance (high bits) at once (a distance that rounding made slightly negative, a point
+sitting on a centre, still orders below every positive one). Exact ties go to the lowest
+index, as in scikit-learn;
 two distances within ``2**bits`` units in the last place (a relative 1e-14 for k <= 50)
 count as a tie, far below the rounding that separates any two implementations.
 
