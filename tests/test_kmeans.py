@@ -107,6 +107,7 @@ def test_restarts_curves_and_kept_restart():
     assert kept["inertia"] == pytest.approx(min(r["inertia"] for r in rs))
     assert kept["inertia_curve"] == [s.metrics["kmeans/inertia"] for s in result.steps]
     assert all(len(r["inertia_curve"]) == r["n_iter"] for r in rs)
+    np.testing.assert_array_equal(kept["init_centers"], result.artifacts["init_centers"])
     assert kept["inertia"] == result.artifacts["inertia"]
 
 

@@ -274,13 +274,14 @@ class KMeansExperiment:
                 labels, inertia = kept.labels, kept.inertia
             else:
                 labels, inertia = Lloyd(self.Xc, paths[-1] - self.mean).finish(strict=False)
-            curves = [_restart_summary(i, r, i == self.kept) for i, r in enumerate(self.restarts)]
+            curves = [{**_restart_summary(i, r, i == self.kept), "init_centers": self._shown[i]}
+                      for i, r in enumerate(self.restarts)]
         else:
             steps, paths, per_iter = self._steps, self._paths, self._labels_per_iter
             n_iter = len(steps)
             labels, inertia = self._engine.finish(strict=steps[-1].metrics["kmeans/changed"] == 0)
             curves = [{"restart": 0, "kept": True, "inertia_curve": [s.metrics["kmeans/inertia"] for s in steps],
-                       "inertia": inertia, "n_iter": n_iter, "reason": decision.reason}]
+                       "inertia": inertia, "n_iter": n_iter, "reason": decision.reason, "init_centers": self._shown[0]}]
         paths = [self._shown[self.kept], *paths[1:]]
         return {
             "X": self.X,
