@@ -170,6 +170,8 @@ def test_bad_data_gives_clear_messages(monkeypatch):
         lab.run(KMeansConfig(dataset="csv", k=1, init="explicit", init_centers=((0.0,),)), data=np.eye(3))
     with pytest.raises(ValueError, match="not in the data"):
         lab.run(KMeansConfig(dataset="csv", columns=("z",)), data=pd.DataFrame({"a": [1.0, 2.0]}))
+    with pytest.raises(ValueError, match="overflow"):
+        lab.run(KMeansConfig(dataset="csv", k=2), data=np.array([[0.0, 1.0], [1e200, 2.0], [3.0, 3.0]]))
     monkeypatch.setattr(km, "MAX_ROWS", 50)
     with pytest.raises(ValueError, match="MAX_ROWS"):
         lab.run(KMeansConfig(dataset="csv", k=2, n_samples=10), data=np.random.default_rng(0).normal(size=(51, 2)))

@@ -33,6 +33,8 @@ from lab.validation import check_bool, check_choice, check_number
 
 #: The most rows the lab clusters (generated or uploaded).
 MAX_ROWS = 200_000
+#: The largest magnitude of a value the lab clusters (squared distances must stay finite).
+MAX_ABS = 1e100
 #: Labels of every iteration are kept (artifact ``labels_per_iter``) up to this many rows.
 LABELS_PER_ITER_MAX_ROWS = 20_000
 DATASETS = ("blobs", "anisotropic", "moons", "circles", "uniform", "csv")
@@ -175,6 +177,8 @@ def check_data(X: np.ndarray, k: int) -> None:
     if not np.isfinite(X).all():
         bad = int((~np.isfinite(X)).any(axis=1).sum())
         raise ValueError(f"the data has {bad} row(s) with NaN or infinite values; drop or fill them first")
+    if np.abs(X).max() > MAX_ABS:
+        raise ValueError(f"the data has values beyond {MAX_ABS:g} in magnitude; their squared distances would overflow, rescale them")
     if np.ptp(X, axis=0).max() == 0:
         raise ValueError("the data is constant (every row is the same point); there is nothing to cluster")
     if k > n:
