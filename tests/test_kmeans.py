@@ -288,3 +288,12 @@ def test_explicit_centres_run_once_whatever_n_init():
     assert len(three.artifacts["restarts"]) == 1
     pd.testing.assert_frame_equal(one.history(), three.history())
     np.testing.assert_array_equal(three.artifacts["init_centers"], np.array(centres))
+
+
+def test_sklearn_reference_agrees_with_the_run():
+    config = KMeansConfig(dataset="moons", n_samples=300, k=4, seed=9, tol=1e-3)
+    a = lab.run(config).artifacts
+    ref = km.sklearn_reference(a["X"], a["init_centers"], config.tol, config.max_iter)
+    assert ref["n_iter"] == a["n_iter"]
+    np.testing.assert_array_equal(ref["labels"], a["labels"])
+    assert ref["inertia"] == pytest.approx(a["inertia"], rel=1e-9)

@@ -406,3 +406,17 @@ PRESETS: dict[str, Preset] = {
         config=KMeansConfig(dataset="blobs", n_samples=2000, centers=10, k=10, init="k-means++", seed=0),
     ),
 }
+
+
+def sklearn_reference(X: np.ndarray, init_centers: np.ndarray, tol: float, max_iter: int = 300) -> dict[str, Any]:
+    """scikit-learn's own Lloyd from the same initial centres, for the page to show side by side:
+    ``KMeans(algorithm="lloyd", n_init=1, init=init_centers, tol=tol, max_iter=max_iter)``."""
+    import warnings
+
+    from sklearn.cluster import KMeans
+
+    init_centers = np.asarray(init_centers, dtype=np.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        km = KMeans(len(init_centers), init=init_centers, n_init=1, algorithm="lloyd", tol=tol, max_iter=max_iter).fit(X)
+    return {"labels": km.labels_, "centers": km.cluster_centers_, "inertia": float(km.inertia_), "n_iter": int(km.n_iter_)}
