@@ -13,6 +13,7 @@ LABS: dict[str, str] = {
     "descent": "lab.experiments.descent:DescentConfig",
     "curve": "lab.experiments.curve:CurveConfig",
     "regression": "lab.experiments.regression:RegressionConfig",
+    "kmeans": "lab.experiments.kmeans:KMeansConfig",
 }
 
 
