@@ -5,35 +5,36 @@ import streamlit as st
 from lab.experiments import descent
 from lab.experiments.descent import DescentConfig
 from lab.schedules import SCHEDULES, ScheduleConfig
-from lab.ui import controls, form, live, page
+from lab.ui import controls, form, links, live, page, runs
 from lab.ui import schedule_views as views
 
 P = "sch"
 page.setup("Schedules", "📉", "What does a learning-rate schedule change? A constant lr stalls at a noise floor; a decaying one keeps converging.")
 form.init(P, views.applied(descent.SCHEDULE_PRESETS["schedules/noise-floor"]))
 st.session_state.setdefault(form.key(P, "preview"), ["constant", "exponential", "step", "cosine"])
+links.restore(P)
 page.presets(P, descent.SCHEDULE_PRESETS, apply=lambda preset: form.apply(P, views.applied(preset)))
 
 settings, board = st.columns([1, 3], gap="large")
 with settings:
     controls.lr_slider("base learning rate lr0", P)
-    st.slider("steps", 50, 3000, key=form.key(P, "steps"), step=50)
-    st.slider("gradient noise (std)", 0.0, 5.0, key=form.key(P, "noise"), step=0.1)
+    form.slider("steps", 50, 3000, key=form.key(P, "steps"), step=50)
+    form.slider("gradient noise (std)", 0.0, 5.0, key=form.key(P, "noise"), step=0.1)
     st.number_input("seed", 0, 2**31 - 1, key=form.key(P, "seed"))
     st.markdown("**Schedule applied to training**")
     controls.schedule_picker(P)
 
 config = form.build(P, DescentConfig)
 with board:
-    st.multiselect("preview schedules", SCHEDULES, key=form.key(P, "preview"), format_func=lambda s: views.LABELS[s])
+    form.multiselect("preview schedules", SCHEDULES, key=form.key(P, "preview"), format_func=lambda s: views.LABELS[s])
     if config is not None:
         chosen = views.label(config.schedule)
         previews = {views.label(ScheduleConfig(name=n)): ScheduleConfig(name=n) for n in st.session_state[form.key(P, "preview")]}
         previews[f"{chosen} (applied)"] = config.schedule
         st.altair_chart(views.preview_chart(views.preview_frame(previews, config.lr, config.steps), log=False), width="stretch")
-        runs = {"constant lr": config.replace(schedule=ScheduleConfig()), chosen: config}
+        configs = {"constant lr": config.replace(schedule=ScheduleConfig()), chosen: config}
     else:
-        chosen, runs = "", None
+        chosen, configs = "", None
 
     def draw(results, final):
         loss, lr = views.training_charts(results, chosen)
@@ -42,10 +43,12 @@ with board:
         right.altair_chart(lr, width="stretch")
         if final:
             st.dataframe(views.floor_table(results), hide_index=True, width="stretch")
+            runs.compare_section(P, "descent", results, ["loss", "lr", "gap/optimum"], log=True)
 
-    if runs is None:
+    if configs is None:
         kept = live.kept_results(P)
         if kept:
             draw(kept, True)
     else:
-        live.live_runs(P, runs, draw)
+        live.live_runs(P, configs, draw)
+links.publish(P)

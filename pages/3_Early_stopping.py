@@ -5,12 +5,14 @@ import hashlib
 import streamlit as st
 
 from lab.experiments.curve import PRESETS, CurveConfig, curve_from_csv
-from lab.ui import controls, form, live, page
+from lab.ui import controls, form, links, live, page, runs
 from lab.ui import stopping_views as views
 
 P = "es"
 page.setup("Early stopping", "✋", "When should training stop? Patience, min_delta, baseline and thresholds decide on a noisy validation curve.")
-form.init(P, CurveConfig(), whole=())
+form.init(P, CurveConfig())
+controls.init_rule(P)
+links.restore(P)
 
 
 def apply(preset):
@@ -23,14 +25,14 @@ page.presets(P, PRESETS, apply=apply)
 settings, board = st.columns([1, 3], gap="large")
 data, data_id, config = None, "", None
 with settings:
-    source = st.radio("curve", ["synthetic", "upload"], key=form.key(P, "source"), horizontal=True,
+    source = form.radio("curve", ["synthetic", "upload"], key=form.key(P, "source"), horizontal=True,
                       format_func={"synthetic": "synthetic (seeded)", "upload": "my CSV"}.get)
     if source == "synthetic":
-        st.slider("epochs", 20, 400, key=form.key(P, "epochs"), step=10)
-        st.slider("noise", 0.0, 0.2, key=form.key(P, "noise"), step=0.005, format="%.3f")
-        st.slider("overfitting starts at epoch", 0, 400, key=form.key(P, "onset"))
-        st.slider("how fast the loss falls", 0.01, 0.5, key=form.key(P, "decay"), step=0.01)
-        st.slider("how fast validation loss rises after", 0.0, 0.05, key=form.key(P, "rise"), step=0.001, format="%.3f")
+        form.slider("epochs", 20, 400, key=form.key(P, "epochs"), step=10)
+        form.slider("noise", 0.0, 0.2, key=form.key(P, "noise"), step=0.005, format="%.3f")
+        form.slider("overfitting starts at epoch", 0, 400, key=form.key(P, "onset"))
+        form.slider("how fast the loss falls", 0.01, 0.5, key=form.key(P, "decay"), step=0.01)
+        form.slider("how fast validation loss rises after", 0.0, 0.05, key=form.key(P, "rise"), step=0.001, format="%.3f")
         st.number_input("seed", 0, 2**31 - 1, key=form.key(P, "seed"))
         config = form.build(P, CurveConfig)
     else:
@@ -57,6 +59,7 @@ def draw(result, final):
         left.dataframe(views.log_table(result, rule), hide_index=True, width="stretch", height=300)
         right.markdown("**What the common conventions decide on this curve** (same patience and min_delta)")
         right.dataframe(views.conventions_table(result, rule), hide_index=True, width="stretch")
+        runs.compare_section(P, "curve", {"run": result}, ["val/loss", "train/loss"])
 
 
 with board:
@@ -68,3 +71,4 @@ with board:
             st.info("Upload a CSV with one row per epoch and a column of validation losses.")
     else:
         live.live_run(P, config, draw, stopping=rule, data=data, data_id=data_id)
+links.publish(P)

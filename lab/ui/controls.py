@@ -29,29 +29,30 @@ def lr_slider(label: str, prefix: str, name: str = "lr", help: str | None = None
     """A learning-rate slider on `LR_GRID` (the stored value is snapped to the grid first)."""
     k = form.key(prefix, name)
     if k in st.session_state and st.session_state[k] not in LR_GRID:
-        st.session_state[k] = nearest_lr(st.session_state[k])
+        value = st.session_state[k]
+        st.session_state[k] = nearest_lr(value) if isinstance(value, (int, float)) else LR_GRID[0]
     return container.select_slider(label, options=LR_GRID, key=k, help=help, format_func=lambda v: f"{v:g}")
 
 
 def schedule_picker(prefix: str, container=st) -> None:
     """The schedule's name and only the settings that schedule uses."""
     k = lambda name: form.key(prefix, f"schedule.{name}")  # noqa: E731
-    name = container.selectbox("schedule", SCHEDULES, key=k("name"), format_func=lambda s: SCHEDULE_LABELS[s])
+    name = form.selectbox("schedule", SCHEDULES, key=k("name"), format_func=lambda s: SCHEDULE_LABELS[s], container=container)
     if name in ("exponential", "time_based"):
-        container.slider("decay d", 0.0, 0.2, key=k("decay"), step=0.001, format="%.3f")
+        form.slider("decay d", 0.0, 0.2, key=k("decay"), step=0.001, format="%.3f", container=container)
     if name in ("step", "exponential_decay", "plateau"):
-        container.slider("factor", 0.05, 0.95, key=k("factor"), step=0.05)
+        form.slider("factor", 0.05, 0.95, key=k("factor"), step=0.05, container=container)
     if name in ("step", "exponential_decay"):
-        container.slider("every (steps)", 1, 500, key=k("every"))
+        form.slider("every (steps)", 1, 500, key=k("every"), container=container)
     if name == "exponential_decay":
         container.checkbox("staircase", key=k("staircase"))
     if name in ("cosine", "plateau"):
         container.number_input("min lr", 0.0, 1.0, key=k("min_lr"), format="%.2e", step=1e-5)
     if name == "plateau":
-        container.slider("patience", 0, 100, key=k("patience"))
-        container.slider("cooldown", 0, 50, key=k("cooldown"))
+        form.slider("patience", 0, 100, key=k("patience"), container=container)
+        form.slider("cooldown", 0, 50, key=k("cooldown"), container=container)
     if name != "constant":
-        container.slider("warmup steps", 0, 200, key=k("warmup_steps"))
+        form.slider("warmup steps", 0, 200, key=k("warmup_steps"), container=container)
 
 
 RULE_DEFAULTS = {
@@ -74,16 +75,21 @@ def rule_settings(rule) -> dict:
     }
 
 
+def init_rule(prefix: str) -> None:
+    """Put the early-stopping controls' defaults in the session (before links.restore and the widgets)."""
+    for name, value in RULE_DEFAULTS.items():
+        st.session_state.setdefault(form.key(prefix, f"rule.{name}"), value)
+
+
 def early_stopping_controls(prefix: str, monitor: str = "val/loss", mode: str = "min", container=st):
     """Keras' settings (and Lightning's two thresholds); returns an EarlyStopping, or None with the message shown."""
     from lab.stopping import EarlyStopping
 
     k = lambda name: form.key(prefix, f"rule.{name}")  # noqa: E731
-    for name, value in RULE_DEFAULTS.items():
-        st.session_state.setdefault(k(name), value)
-    container.slider("patience (steps without improvement)", 0, 50, key=k("patience"))
+    init_rule(prefix)
+    form.slider("patience (steps without improvement)", 0, 50, key=k("patience"), container=container)
     container.number_input("min_delta (smallest change that counts)", 0.0, 10.0, key=k("min_delta"), step=0.001, format="%.4f")
-    container.slider("start_from_epoch (ignore steps before)", 0, 100, key=k("start_from_epoch"))
+    form.slider("start_from_epoch (ignore steps before)", 0, 100, key=k("start_from_epoch"), container=container)
     container.checkbox("restore the best weights", key=k("restore_best"))
     if container.checkbox("baseline (must beat it to reset patience)", key=k("use_baseline")):
         container.number_input("baseline", key=k("baseline"), step=0.01, format="%.4f")
@@ -110,8 +116,8 @@ def stopping_config_controls(prefix: str, monitors: tuple[str, ...] = ("val/loss
     if not container.toggle("early stopping", key=k("enabled")):
         return
     if len(monitors) > 1:
-        monitor = container.selectbox("monitor", monitors, key=k("monitor"))
+        monitor = form.selectbox("monitor", monitors, key=k("monitor"), container=container)
         st.session_state[k("mode")] = "max" if "accuracy" in monitor else "min"
-    container.slider("patience (epochs)", 0, 100, key=k("patience"))
+    form.slider("patience (epochs)", 0, 100, key=k("patience"), container=container)
     container.number_input("min_delta", 0.0, 10.0, key=k("min_delta"), step=0.0001, format="%.4f")
     container.checkbox("restore the best weights", key=k("restore_best"))

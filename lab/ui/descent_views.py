@@ -88,14 +88,14 @@ def optimizer_settings(prefix: str, name: str) -> None:
     p = f"{prefix}.{name}"
     controls.lr_slider("learning rate", p)
     if name in ("momentum", "nesterov"):
-        st.slider("momentum μ", 0.0, 0.99, key=form.key(p, "momentum"), step=0.01)
+        form.slider("momentum μ", 0.0, 0.99, key=form.key(p, "momentum"), step=0.01)
     if name == "rmsprop":
-        st.slider("α (square average decay)", 0.5, 0.999, key=form.key(p, "alpha"), step=0.001, format="%.3f")
+        form.slider("α (square average decay)", 0.5, 0.999, key=form.key(p, "alpha"), step=0.001, format="%.3f")
     if name in ("adam", "adamw"):
-        st.slider("β₁", 0.0, 0.999, key=form.key(p, "betas.0"), step=0.001, format="%.3f")
-        st.slider("β₂", 0.9, 0.9999, key=form.key(p, "betas.1"), step=0.0001, format="%.4f")
+        form.slider("β₁", 0.0, 0.999, key=form.key(p, "betas.0"), step=0.001, format="%.3f")
+        form.slider("β₂", 0.9, 0.9999, key=form.key(p, "betas.1"), step=0.0001, format="%.4f")
     if name == "adamw":
-        st.slider("weight decay λ", 0.0, 0.5, key=form.key(p, "weight_decay"), step=0.01)
+        form.slider("weight decay λ", 0.0, 0.5, key=form.key(p, "weight_decay"), step=0.01)
 
 
 def formula(name: str) -> str:
@@ -170,7 +170,7 @@ def race_configs(prefix: str) -> dict[str, object] | None:
     for name in st.session_state.get(form.key(prefix, "optimizers"), []):
         own = {k: st.session_state[form.key(f"{prefix}.{name}", k)] for k in form.flatten(
             _hyper_values(DescentConfig(optimizer=name)))}
-        config = form.checked(lambda own=own, name=name: DescentConfig.from_dict({**shared, "optimizer": name, **form.unflatten(own)}))
+        config = form.checked(lambda own=own, name=name: DescentConfig.from_dict({**shared, "optimizer": name, **form.unflatten(own)}), prefix)
         if config is None:
             return None
         configs[optim.LABELS[name]] = config

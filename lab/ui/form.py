@@ -79,13 +79,67 @@ def build(prefix: str, config_cls: Any, whole: Iterable[str] = (), **overrides: 
     """The page's config from its widgets, or None after showing why it is not valid."""
     data = values(prefix, config_cls, whole)
     data.update(overrides)
-    return checked(lambda: config_cls.from_dict(data))
+    return checked(lambda: config_cls.from_dict(data), prefix)
 
 
-def checked(make: Callable[[], Any]) -> Any | None:
-    """Call `make`; on ValueError show its message (it names the field) and return None."""
+def checked(make: Callable[[], Any], prefix: str | None = None) -> Any | None:
+    """Call `make`; on ValueError show its message (it names the field) and return None.
+
+    When the failing settings came from a link (see `lab.ui.links`), the page falls back to
+    its defaults instead.
+    """
     try:
         return make()
     except ValueError as exc:
+        if prefix is not None:
+            from lab.ui import links
+
+            links.fallback(prefix, str(exc))
         st.error(f"These settings cannot run: {exc}. Showing the last result that ran.")
         return None
+
+
+def slider(label: str, min_value: Any, max_value: Any, *, key: str, container: Any = st, **kwargs: Any) -> Any:
+    """`st.slider` whose stored value is first clamped into range (a link or an old preset may hold any number)."""
+    value = st.session_state.get(key)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        clamped = min(max(value, min_value), max_value)
+        st.session_state[key] = type(min_value)(clamped) if isinstance(min_value, float) else clamped
+    return container.slider(label, min_value, max_value, key=key, **kwargs)
+
+
+def select_slider(label: str, options: list[Any], *, key: str, container: Any = st, **kwargs: Any) -> Any:
+    """`st.select_slider` whose stored value is first moved to the nearest option."""
+    value = st.session_state.get(key)
+    if value not in options and options:
+        numeric = [o for o in options if isinstance(o, (int, float))]
+        if isinstance(value, (int, float)) and len(numeric) == len(options):
+            st.session_state[key] = min(options, key=lambda o: abs(o - value))
+        else:
+            st.session_state[key] = options[0]
+    return container.select_slider(label, options=options, key=key, **kwargs)
+
+
+def selectbox(label: str, options: Any, *, key: str, container: Any = st, **kwargs: Any) -> Any:
+    """`st.selectbox` whose stored value is first reset to the first option if it is not one of them."""
+    options = list(options)
+    if st.session_state.get(key) not in options and options:
+        st.session_state[key] = options[0]
+    return container.selectbox(label, options, key=key, **kwargs)
+
+
+def multiselect(label: str, options: Any, *, key: str, container: Any = st, **kwargs: Any) -> Any:
+    """`st.multiselect` whose stored values are first cut down to known options."""
+    options = list(options)
+    value = st.session_state.get(key)
+    if isinstance(value, (list, tuple)):
+        st.session_state[key] = [v for v in value if v in options]
+    return container.multiselect(label, options, key=key, **kwargs)
+
+
+def radio(label: str, options: Any, *, key: str, container: Any = st, **kwargs: Any) -> Any:
+    """`st.radio` whose stored value is first reset to the first option if it is not one of them."""
+    options = list(options)
+    if st.session_state.get(key) not in options and options:
+        st.session_state[key] = options[0]
+    return container.radio(label, options, key=key, **kwargs)

@@ -25,6 +25,7 @@ import streamlit as st
 import lab
 from lab.records import RunResult
 from lab.stopping import cancelled_decision
+from lab.ui import runs
 
 REDRAW_SECONDS = 0.25
 
@@ -70,6 +71,7 @@ def live_runs(
         if not kept["complete"]:
             kept["results"] = {label: _as_cancelled(r) for label, r in kept["results"].items()}
             kept["complete"] = True
+            runs.save(kept["results"])
         stop_slot.empty()
         with view.container():
             draw(kept["results"], True)
@@ -106,6 +108,7 @@ def live_runs(
             if label not in results or results[label].decision is None:
                 results[label] = _partial(config, steps, started)
     st.session_state[state_key] = {"fingerprint": fp, "results": results, "complete": True}
+    runs.save(results)
     bar.empty()
     stop_slot.empty()
     with view.container():

@@ -1,0 +1,88 @@
+"""Saved runs in the app: the visitor's workspace, saving each finished run, comparing with saved ones.
+
+Locally every run goes to the one workspace "local". On a shared deployment (Streamlit
+Community Cloud, or ``CONVERGENCE_LAB_SHARED=1``) each visitor gets an unguessable workspace id
+that travels in the page address as ``?ws=...``: whoever has the link sees those runs.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import streamlit as st
+
+from lab import store
+from lab.records import RunResult
+from lab.share import describe_differences
+from lab.ui import charts
+
+WS_PARAM = "ws"
+
+
+def shared() -> bool:
+    """True on a deployment many visitors share (then each gets a workspace of their own)."""
+    flag = os.environ.get("CONVERGENCE_LAB_SHARED", "").lower()
+    if flag in ("0", "false", "no"):
+        return False
+    return flag in ("1", "true", "yes") or Path("/mount/src").is_dir()
+
+
+def workspace() -> str:
+    """This session's workspace; on a shared deployment it is kept in the URL as ?ws=."""
+    if "_workspace" not in st.session_state:
+        ws, created = store.workspace_from_query(st.query_params.get(WS_PARAM), shared=shared())
+        st.session_state["_workspace"] = ws
+    ws = st.session_state["_workspace"]
+    if ws != store.LOCAL and st.query_params.get(WS_PARAM) != ws:
+        st.query_params[WS_PARAM] = ws
+    return ws
+
+
+@st.cache_resource(show_spinner=False)
+def _store(path: str) -> store.RunStore:
+    return store.RunStore(Path(path))
+
+
+def run_store() -> store.RunStore:
+    return _store(str(store.default_db_path()))
+
+
+def save(results: Mapping[str, RunResult]) -> list[str]:
+    """Save finished runs; a store that cannot be written is a warning, never a crash."""
+    ids = []
+    for label, result in results.items():
+        lab = getattr(type(result.config), "lab", "")
+        if not lab or result.decision is None:
+            continue
+        try:
+            ids.append(run_store().save(workspace(), lab, result, name=None if label == "run" else f"{label}: " + store.default_name(lab, result.config.to_dict())))
+        except Exception as exc:  # the run itself is fine; only keeping it failed
+            st.warning(f"This run could not be saved: {exc}")
+    return ids
+
+
+def compare_section(prefix: str, lab: str, current: Mapping[str, RunResult], metrics: list[str], log: bool = False) -> None:
+    """Overlay saved runs of this lab on the current run, one metric at a time, named by their differences."""
+    try:
+        saved = run_store().list(workspace(), lab=lab, limit=200)
+    except Exception as exc:
+        st.caption(f"Saved runs are not available: {exc}")
+        return
+    with st.expander(f"Compare with saved runs ({len(saved)} saved in this workspace)"):
+        if not saved:
+            st.caption("Every run you make is saved here automatically; change a setting to have something to compare.")
+            return
+        labels = {s.id: f"{s.name} · {s.decision_kind.replace('_', ' ')} at step {s.decision_step} · {s.created_at[11:19]}" for s in saved}
+        chosen = st.multiselect("saved runs", list(labels), key=f"{prefix}.compare", format_func=labels.get, max_selections=8)
+        metric = st.selectbox("metric", metrics, key=f"{prefix}.compare_metric")
+        if not chosen:
+            return
+        stored = [run_store().get(workspace(), run_id) for run_id in chosen]
+        configs = [r.config.to_dict() for r in current.values()] + [s.config for s in stored]
+        names = describe_differences(configs)
+        overlay = {f"now{': ' + names[i] if names[i] else ''}": r for i, r in enumerate(current.values())}
+        for offset, s in enumerate(stored, start=len(current)):
+            overlay[f"{s.name}{' (' + names[offset] + ')' if names[offset] else ''}"] = s.result()
+        st.altair_chart(charts.runs_chart(overlay, metric, title=f"{metric}: this run against saved runs", log=log), width="stretch")
