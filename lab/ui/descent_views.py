@@ -110,7 +110,7 @@ HYPER_FIELDS = {
 SHARED = ("surface", "start", "steps", "noise", "tol", "seed")
 
 
-def _hyper_values(config) -> dict:
+def hyper_values(config) -> dict:
     """The config's settings for its optimizer, with None (the optimizer's own default) made explicit."""
     import inspect
 
@@ -134,7 +134,7 @@ def apply_surface_defaults(prefix: str, surface_name: str) -> None:
     st.session_state[form.key(prefix, "start.0")], st.session_state[form.key(prefix, "start.1")] = map(float, surface.default_start)
     for name in optim.OPTIMIZERS:
         config = DescentConfig(surface=surface_name, optimizer=name, **default_hyper(surface_name, name))
-        for field, value in form.flatten(_hyper_values(config)).items():
+        for field, value in form.flatten(hyper_values(config)).items():
             st.session_state[form.key(f"{prefix}.{name}", field)] = value
 
 
@@ -157,7 +157,7 @@ def apply_race_preset(prefix: str, configs: Mapping[str, object]) -> None:
         st.session_state[form.key(prefix, field)] = value
     st.session_state[form.key(prefix, "optimizers")] = [c.optimizer for c in configs.values()]
     for config in configs.values():
-        for field, value in form.flatten(_hyper_values(config)).items():
+        for field, value in form.flatten(hyper_values(config)).items():
             st.session_state[form.key(f"{prefix}.{config.optimizer}", field)] = value
 
 
@@ -169,7 +169,7 @@ def race_configs(prefix: str) -> dict[str, object] | None:
     configs = {}
     for name in st.session_state.get(form.key(prefix, "optimizers"), []):
         own = {k: st.session_state[form.key(f"{prefix}.{name}", k)] for k in form.flatten(
-            _hyper_values(DescentConfig(optimizer=name)))}
+            hyper_values(DescentConfig(optimizer=name)))}
         config = form.checked(lambda own=own, name=name: DescentConfig.from_dict({**shared, "optimizer": name, **form.unflatten(own)}), prefix)
         if config is None:
             return None

@@ -86,3 +86,17 @@ def compare_section(prefix: str, lab: str, current: Mapping[str, RunResult], met
         for offset, s in enumerate(stored, start=len(current)):
             overlay[f"{s.name}{' (' + names[offset] + ')' if names[offset] else ''}"] = s.result()
         st.altair_chart(charts.runs_chart(overlay, metric, title=f"{metric}: this run against saved runs", log=log), width="stretch")
+
+
+def import_once(data: bytes) -> str:
+    """Import a run file into this workspace once per session (reruns keep the uploaded file)."""
+    import hashlib
+
+    digest = hashlib.sha256(data).hexdigest()
+    done = st.session_state.setdefault("_imported", {})
+    if digest not in done:
+        try:
+            done[digest] = f"Imported {len(run_store().import_json(workspace(), data))} run(s)."
+        except ValueError as exc:
+            done[digest] = f"Nothing was imported: {exc}"
+    return done[digest]

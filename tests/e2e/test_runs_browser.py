@@ -1,0 +1,73 @@
+"""Sharing and comparing in a real browser: a link reproduces a run in a fresh context; the Runs page overlays runs."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.pagetools import chart_pixels, no_exception, open_page, screenshot, wait_idle
+
+pytestmark = pytest.mark.e2e
+
+
+def _banner(page) -> str:
+    alert = page.locator('[data-testid="stAlert"]').filter(has_text="at step").first
+    alert.wait_for(timeout=30_000)
+    return alert.inner_text()
+
+
+def _settle(page) -> None:
+    page.wait_for_timeout(800)
+    wait_idle(page)
+
+
+def test_a_shared_link_reproduces_the_run_in_a_fresh_browser(page, app_url, browser):
+    open_page(page, app_url, "Early_stopping")
+    slider = page.get_by_role("slider", name="patience (steps without improvement)")
+    slider.focus()
+    for _ in range(4):
+        slider.press("ArrowRight")
+    _settle(page)
+    noise = page.get_by_role("slider", name="noise")
+    noise.focus()
+    noise.press("ArrowRight")
+    _settle(page)
+    seen = _banner(page)
+    link = page.url
+    assert "patience=9" in link and "noise=" in link
+
+    fresh = browser.new_context(viewport={"width": 1400, "height": 1800})
+    try:
+        other = fresh.new_page()
+        other.goto(link)
+        other.wait_for_selector('[data-testid="stApp"]')
+        _settle(other)
+        no_exception(other)
+        assert _banner(other) == seen
+    finally:
+        fresh.close()
+
+
+def test_runs_page_overlays_saved_runs(page, app_url):
+    open_page(page, app_url, "Optimizers")
+    open_page(page, app_url, "Runs")
+    chooser = page.get_by_role("combobox").filter(has_text="").last
+    page.get_by_text("runs to compare, rename, tag, export or delete").scroll_into_view_if_needed()
+    box = page.locator('[data-testid="stMultiSelect"]').last
+    for _ in range(2):
+        box.click()
+        page.keyboard.press("ArrowDown")
+        page.keyboard.press("Enter")
+        _settle(page)
+    page.keyboard.press("Escape")
+    _settle(page)
+    page.wait_for_selector('[data-testid="stVegaLiteChart"]')
+    before = chart_pixels(page, 0)
+    metric = page.locator('[data-testid="stSelectbox"]').filter(has_text="metric to overlay")
+    metric.click()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    _settle(page)
+    assert chart_pixels(page, 0) != before
+    no_exception(page)
+    assert chooser is not None
+    screenshot(page, "runs")
