@@ -12,6 +12,8 @@ from typing import Any
 LABS: dict[str, str] = {
     "descent": "lab.experiments.descent:DescentConfig",
     "curve": "lab.experiments.curve:CurveConfig",
+    "classifier": "lab.experiments.classifier:ClassifierConfig",
+    "cnn": "lab.experiments.cnn:CNNConfig",
 }
 
 
