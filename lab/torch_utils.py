@@ -101,6 +101,11 @@ def seeded_init(module: torch.nn.Module, generator: torch.Generator) -> None:
                     m.bias.uniform_(-bound, bound, generator=generator)
 
 
+def keep_global_rng() -> contextlib.AbstractContextManager:
+    """A block after which torch's global RNG is as before (module constructors draw from it)."""
+    return torch.random.fork_rng(devices=[])
+
+
 class SeededDropout(torch.nn.Module):
     """Inverted dropout drawing its masks from a given generator (torch's Dropout uses the global RNG)."""
 

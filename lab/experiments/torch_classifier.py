@@ -16,7 +16,17 @@ import torch.nn.functional as F
 from lab.experiments.classifier import ClassifierConfig, Split, batches, report_test
 from lab.records import Step
 from lab.stopping import Decision
-from lab.torch_utils import SeededDropout, clone_state, finite_metrics, grad_norm, make_optimizer, seeded_init, set_lr, threads
+from lab.torch_utils import (
+    SeededDropout,
+    clone_state,
+    finite_metrics,
+    grad_norm,
+    keep_global_rng,
+    make_optimizer,
+    seeded_init,
+    set_lr,
+    threads,
+)
 
 ACTIVATION_MODULES = {"relu": torch.nn.ReLU, "tanh": torch.nn.Tanh, "sigmoid": torch.nn.Sigmoid, "leaky_relu": torch.nn.LeakyReLU}
 
@@ -24,19 +34,20 @@ ACTIVATION_MODULES = {"relu": torch.nn.ReLU, "tanh": torch.nn.Tanh, "sigmoid": t
 def build_mlp(n_in: int, hidden: tuple[int, ...], activation: str, batch_norm: bool, dropout: float,
               generator: torch.Generator) -> torch.nn.Sequential:
     """Linear -> [BatchNorm1d] -> activation -> [Dropout] per hidden layer, then Linear to one logit."""
-    layers: list[torch.nn.Module] = []
-    width = n_in
-    for units in hidden:
-        layers.append(torch.nn.Linear(width, units))
-        if batch_norm:
-            layers.append(torch.nn.BatchNorm1d(units))
-        layers.append(ACTIVATION_MODULES[activation]())
-        if dropout > 0:
-            layers.append(SeededDropout(dropout, generator))
-        width = units
-    layers.append(torch.nn.Linear(width, 1))
-    model = torch.nn.Sequential(*layers)
-    seeded_init(model, generator)
+    with keep_global_rng():
+        layers: list[torch.nn.Module] = []
+        width = n_in
+        for units in hidden:
+            layers.append(torch.nn.Linear(width, units))
+            if batch_norm:
+                layers.append(torch.nn.BatchNorm1d(units))
+            layers.append(ACTIVATION_MODULES[activation]())
+            if dropout > 0:
+                layers.append(SeededDropout(dropout, generator))
+            width = units
+        layers.append(torch.nn.Linear(width, 1))
+        model = torch.nn.Sequential(*layers)
+        seeded_init(model, generator)
     return model
 
 

@@ -11,7 +11,16 @@ import torch.nn.functional as F
 from lab.experiments.cnn import CNNConfig, Digits
 from lab.records import Step
 from lab.stopping import Decision
-from lab.torch_utils import SeededDropout, clone_state, finite_metrics, make_optimizer, seeded_init, set_lr, threads
+from lab.torch_utils import (
+    SeededDropout,
+    clone_state,
+    finite_metrics,
+    keep_global_rng,
+    make_optimizer,
+    seeded_init,
+    set_lr,
+    threads,
+)
 
 MAX_MISCLASSIFIED = 32
 
@@ -19,20 +28,21 @@ MAX_MISCLASSIFIED = 32
 def build_cnn(channels: tuple[int, int], kernel_size: int, batch_norm: bool, dropout: float,
               generator: torch.Generator) -> torch.nn.Sequential:
     """Two [Conv -> BatchNorm? -> ReLU -> MaxPool 2] blocks (8x8 -> 2x2), dropout, Linear to 10."""
-    layers: list[torch.nn.Module] = []
-    width = 1
-    for c in channels:
-        layers.append(torch.nn.Conv2d(width, c, kernel_size, padding=kernel_size // 2))
-        if batch_norm:
-            layers.append(torch.nn.BatchNorm2d(c))
-        layers += [torch.nn.ReLU(), torch.nn.MaxPool2d(2)]
-        width = c
-    layers.append(torch.nn.Flatten())
-    if dropout > 0:
-        layers.append(SeededDropout(dropout, generator))
-    layers.append(torch.nn.Linear(width * 4, 10))
-    model = torch.nn.Sequential(*layers)
-    seeded_init(model, generator)
+    with keep_global_rng():
+        layers: list[torch.nn.Module] = []
+        width = 1
+        for c in channels:
+            layers.append(torch.nn.Conv2d(width, c, kernel_size, padding=kernel_size // 2))
+            if batch_norm:
+                layers.append(torch.nn.BatchNorm2d(c))
+            layers += [torch.nn.ReLU(), torch.nn.MaxPool2d(2)]
+            width = c
+        layers.append(torch.nn.Flatten())
+        if dropout > 0:
+            layers.append(SeededDropout(dropout, generator))
+        layers.append(torch.nn.Linear(width * 4, 10))
+        model = torch.nn.Sequential(*layers)
+        seeded_init(model, generator)
     return model
 
 
