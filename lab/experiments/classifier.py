@@ -17,6 +17,7 @@ A trailing batch of a single sample is skipped when batch norm is on (its varian
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -33,8 +34,9 @@ ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu")
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw")
 ENGINES = ("torch", "numpy")
 MONITORS = ("val/loss", "val/accuracy", "train/loss", "train/accuracy")
-#: A mean cross-entropy past this means the weights blew up (a fresh network starts near 0.69).
-DIVERGE_ABOVE = 1e3
+#: Diverged: a mean training cross-entropy ten times that of a coin flip (ln 2) is worse than useless
+#: (blown-up weights; dead ReLUs with huge constant logits often sit there without reaching inf).
+DIVERGE_ABOVE = 10 * math.log(2)
 MAX_LAYERS = 5
 
 

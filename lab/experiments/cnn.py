@@ -16,6 +16,7 @@ in), drawn afresh every epoch from the run's seeded generator. Split: stratified
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -30,8 +31,9 @@ from lab.validation import check_bool, check_choice, check_number
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw")
 MONITORS = ("val/loss", "val/accuracy", "train/loss", "train/accuracy")
 KERNELS = (1, 3, 5)
-#: A mean cross-entropy past this means the weights blew up (a fresh network starts near ln 10 = 2.3).
-DIVERGE_ABOVE = 1e3
+#: Diverged: a mean training cross-entropy ten times that of a uniform guess (ln 10) is worse than
+#: useless; a blown-up ReLU network often sits there (dead units, huge constant logits) without reaching inf.
+DIVERGE_ABOVE = 10 * math.log(10)
 
 
 @dataclass(frozen=True)
@@ -130,4 +132,23 @@ def split_digits(seed: int) -> Digits:
     return Digits(*arrays)
 
 
-PRESETS: dict[str, Preset] = {}
+PRESETS: dict[str, Preset] = {
+    "augment": Preset(
+        "Augmentation narrows the train/validation gap",
+        "Shifting each training image by up to a pixel every epoch means the network never sees the same "
+        "picture twice: the validation loss stays close to the training loss instead of drifting above it.",
+        CNNConfig(augment=True, epochs=20, early_stopping=False),
+    ),
+    "batch_norm_fast": Preset(
+        "Batch norm and a higher learning rate converge in fewer epochs",
+        "With batch normalisation the network takes lr 0.01 in its stride and passes 97% validation "
+        "accuracy in an epoch or two, where the plain network at lr 0.003 needs several.",
+        CNNConfig(batch_norm=True, lr=0.01, epochs=10, early_stopping=False),
+    ),
+    "too_few_channels": Preset(
+        "Too few channels underfit",
+        "Two channels per block cannot hold what tells ten digits apart: even the training accuracy "
+        "stays far below what 16 and 32 channels reach in the same epochs.",
+        CNNConfig(channels=(2, 2), epochs=10, early_stopping=False),
+    ),
+}
