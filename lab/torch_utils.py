@@ -62,14 +62,6 @@ def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
         group["lr"] = lr
 
 
-def grad_norm(params: Iterable[torch.nn.Parameter]) -> torch.Tensor:
-    """The Euclidean norm of all gradients together, as a 0-d tensor (no sync, no .item())."""
-    grads = [p.grad for p in params if p.grad is not None]
-    if not grads:
-        return torch.zeros(())
-    return torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
-
-
 def finite_metrics(metrics: Mapping[str, float]) -> dict[str, float]:
     """Metrics with every NaN, infinity or value beyond `METRIC_CAP` replaced by the cap.
 

@@ -37,8 +37,8 @@ def _torch_loss(model: torch.nn.Sequential, X, y, l1: float, masks) -> torch.Ten
 
 @pytest.mark.parametrize("activation", ACTIVATIONS)
 @pytest.mark.parametrize("batch_norm", [False, True])
-@pytest.mark.parametrize("l1, dropout", [(0.0, 0.0), (0.01, 0.0), (0.0, 0.3)])
-def test_numpy_gradients_equal_autograd(activation, batch_norm, l1, dropout):
+@pytest.mark.parametrize("l1, dropout, train", [(0.0, 0.0, True), (0.01, 0.0, True), (0.0, 0.3, True), (0.01, 0.0, False)])
+def test_numpy_gradients_equal_autograd(activation, batch_norm, l1, dropout, train):
     rng = np.random.default_rng(3)
     X = rng.normal(size=(13, 6))
     y = (rng.random(13) < 0.5).astype(float)
@@ -52,11 +52,15 @@ def test_numpy_gradients_equal_autograd(activation, batch_norm, l1, dropout):
     masks = None
     if dropout:
         masks = [(rng.random((13, w)) >= dropout) / (1 - dropout) for w in (7, 5)]
+    if batch_norm and not train:
+        model.train()
+        with torch.no_grad():
+            model(torch.as_tensor(rng.normal(1.0, 2.0, size=(20, 6))))
     net = NumpyMLP.from_torch(model, activation)
-    model.train()
+    model.train(train)
     loss_t = _torch_loss(model, torch.as_tensor(X), torch.as_tensor(y), l1, masks)
     loss_t.backward()
-    loss_n, grads = net.loss_and_grads(X, y, l1, masks=masks)
+    loss_n, grads = net.loss_and_grads(X, y, l1, masks=masks, train=train)
     assert loss_n == pytest.approx(loss_t.item(), abs=1e-12)
     linears = [m for m in model if isinstance(m, torch.nn.Linear)]
     norms = [m for m in model if isinstance(m, torch.nn.BatchNorm1d)]

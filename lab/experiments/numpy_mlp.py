@@ -130,11 +130,15 @@ class NumpyMLP:
         z = h @ p[f"W{last}"] + p[f"b{last}"]
         return z[:, 0], caches
 
-    def loss_and_grads(self, X: np.ndarray, y: np.ndarray, l1: float = 0.0,
-                       masks: list[np.ndarray] | None = None) -> tuple[float, dict[str, np.ndarray]]:
-        """The training loss (BCE + L1) on one batch, in train mode, and its gradient for every param."""
+    def loss_and_grads(self, X: np.ndarray, y: np.ndarray, l1: float = 0.0, masks: list[np.ndarray] | None = None,
+                       train: bool = True) -> tuple[float, dict[str, np.ndarray]]:
+        """The loss (BCE + L1) on a batch and its gradient for every param.
+
+        In train mode batch norm uses (and updates) the batch statistics; in eval mode it uses
+        the running ones, so each sample's gradient no longer depends on the rest of the batch.
+        """
         p = self.params
-        z, caches = self.forward(X, train=True, masks=masks)
+        z, caches = self.forward(X, train=train, masks=masks)
         n = X.shape[0]
         loss = bce_with_logits(z, y)
         grads: dict[str, np.ndarray] = {}
@@ -154,8 +158,11 @@ class NumpyMLP:
                 grads[f"gamma{i}"] = (da * xhat).sum(axis=0)
                 grads[f"beta{i}"] = da.sum(axis=0)
                 dxhat = da * p[f"gamma{i}"]
-                m = da.shape[0]
-                da = c["inv_std"] / m * (m * dxhat - dxhat.sum(axis=0) - xhat * (dxhat * xhat).sum(axis=0))
+                if train:
+                    m = da.shape[0]
+                    da = c["inv_std"] / m * (m * dxhat - dxhat.sum(axis=0) - xhat * (dxhat * xhat).sum(axis=0))
+                else:
+                    da = dxhat * c["inv_std"]
             grads[f"W{i}"] = c["x"].T @ da
             grads[f"b{i}"] = da.sum(axis=0)
             dh = da @ p[f"W{i}"].T

@@ -20,7 +20,6 @@ from lab.torch_utils import (
     SeededDropout,
     clone_state,
     finite_metrics,
-    grad_norm,
     keep_global_rng,
     make_optimizer,
     seeded_init,
@@ -65,26 +64,32 @@ class TorchClassifier:
             self.optimizer = make_optimizer(config.optimizer, self.model.parameters(), config.lr, config.weight_decay)
         self.weights = [m.weight for m in self.model.modules() if isinstance(m, torch.nn.Linear)]
 
-    def _evaluate(self) -> list[float]:
-        """Eval-mode train/val loss and accuracy, in one .tolist()."""
+    def _penalty(self) -> torch.Tensor | float:
+        return self.config.l1 * sum(w.abs().sum() for w in self.weights) if self.config.l1 else 0.0
+
+    def _evaluate(self, params: list[torch.nn.Parameter]) -> list[float]:
+        """Eval-mode train/val loss and accuracy and the full-batch gradient norm, in one .tolist()."""
         model = self.model
         model.eval()
+        z_train = model(self.X_train).squeeze(1)
+        train_loss = F.binary_cross_entropy_with_logits(z_train, self.y_train)
+        grads = torch.autograd.grad(train_loss + self._penalty(), params)
         with torch.inference_mode():
-            z_train = model(self.X_train).squeeze(1)
             z_val = model(self.X_val).squeeze(1)
             values = torch.stack([
-                F.binary_cross_entropy_with_logits(z_train, self.y_train),
+                train_loss.detach(),
                 F.binary_cross_entropy_with_logits(z_val, self.y_val),
-                ((z_train > 0) == (self.y_train > 0.5)).float().mean(),
+                ((z_train.detach() > 0) == (self.y_train > 0.5)).float().mean(),
                 ((z_val > 0) == (self.y_val > 0.5)).float().mean(),
+                torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads))),
             ])
         model.train()
         return values.tolist()
 
     def steps(self):
         c = self.config
-        model, optimizer, l1, weights = self.model, self.optimizer, c.l1, self.weights
-        params = [p for p in model.parameters()]
+        model, optimizer, penalised = self.model, self.optimizer, c.l1 > 0
+        params = list(model.parameters())
         policy = c.schedule.policy(c.lr, c.epochs)
         n = len(self.y_train)
         spans = batches(n, c.batch_size, c.batch_norm)
@@ -95,18 +100,17 @@ class TorchClassifier:
                 set_lr(optimizer, lr)
                 order = torch.randperm(n, generator=self.generator)
                 X, y = self.X_train[order], self.y_train[order]
-                norm_sum = torch.zeros(())
                 for start, stop in spans:
                     loss = F.binary_cross_entropy_with_logits(model(X[start:stop]).squeeze(1), y[start:stop])
-                    if l1:
-                        loss = loss + l1 * sum(w.abs().sum() for w in weights)
-                    optimizer.zero_grad()
+                    if penalised:
+                        loss = loss + self._penalty()
+                    for p in params:
+                        p.grad = None
                     loss.backward()
-                    norm_sum += grad_norm(params)
                     optimizer.step()
-                train_loss, val_loss, train_acc, val_acc = self._evaluate()
+                train_loss, val_loss, train_acc, val_acc, norm = self._evaluate(params)
                 metrics = {"train/loss": train_loss, "val/loss": val_loss, "train/accuracy": train_acc,
-                           "val/accuracy": val_acc, "lr": float(lr), "grad/norm": norm_sum.item() / len(spans)}
+                           "val/accuracy": val_acc, "lr": float(lr), "grad/norm": norm}
                 policy.observe(val_loss)
                 yield Step(epoch, finite_metrics(metrics))
 

@@ -89,6 +89,7 @@ class TorchCNN:
     def steps(self):
         c = self.config
         model, optimizer, generator = self.model, self.optimizer, self.generator
+        params = list(model.parameters())
         policy = c.schedule.policy(c.lr, c.epochs)
         n = len(self.y_train)
         spans = [(s, min(s + c.batch_size, n)) for s in range(0, n, c.batch_size)]
@@ -104,7 +105,8 @@ class TorchCNN:
                 losses = []
                 for start, stop in spans:
                     loss = F.cross_entropy(model(X[start:stop]), y[start:stop])
-                    optimizer.zero_grad()
+                    for p in params:
+                        p.grad = None
                     loss.backward()
                     optimizer.step()
                     losses.append(loss.detach())
