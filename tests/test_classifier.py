@@ -17,7 +17,7 @@ from lab.experiments import config_from_dict
 from lab.experiments.classifier import ACTIVATIONS, PRESETS, ClassifierConfig, split_data
 from lab.experiments.numpy_mlp import NumpyMLP
 from lab.experiments.torch_classifier import build_mlp
-from lab.schedules import ScheduleConfig
+from lab.schedules import SCHEDULES, ReduceLROnPlateau, ScheduleConfig
 
 FAST = {"epochs": 4, "hidden": (8,)}
 
@@ -138,6 +138,34 @@ def test_step_schedule_drives_the_lr_each_epoch():
     assert lrs == [0.1, 0.1, 0.05, 0.05, 0.025, 0.025]
 
 
+def test_plateau_schedule_follows_torchs_rule_on_the_val_loss():
+    config = ClassifierConfig(hidden=(64, 64), epochs=25, early_stopping=False,
+                              schedule=ScheduleConfig(name="plateau", patience=1, factor=0.5, threshold=0.0))
+    result = lab.run(config)
+    _, val = result.series("val/loss")
+    _, lrs = result.series("lr")
+    reference = ReduceLROnPlateau(config.lr, factor=0.5, patience=1, threshold=0.0)
+    expected = [config.lr] + [reference.update(v) for v in val[:-1]]
+    assert lrs == expected
+    assert min(lrs) < config.lr
+
+
+@pytest.mark.parametrize("batch_norm", [False, True])
+def test_grad_norm_is_the_full_training_gradient_at_the_epochs_weights(batch_norm):
+    config = ClassifierConfig(batch_norm=batch_norm, l1=0.001, dropout=0.1, **FAST)
+    experiment = config.experiment()
+    step = next(experiment.steps())
+    model = experiment.model
+    model.eval()
+    model.zero_grad(set_to_none=True)
+    z = model(experiment.X_train).squeeze(1)
+    loss = torch.nn.functional.binary_cross_entropy_with_logits(z, experiment.y_train)
+    loss = loss + 0.001 * sum(m.weight.abs().sum() for m in model if isinstance(m, torch.nn.Linear))
+    loss.backward()
+    norm = math.sqrt(sum(float((p.grad.double() ** 2).sum()) for p in model.parameters()))
+    assert step.metrics["grad/norm"] == pytest.approx(norm, rel=1e-5)
+
+
 def test_metrics_per_epoch_and_accuracy_matches_predictions():
     result = lab.run(ClassifierConfig(**FAST))
     assert [s.step for s in result.steps] == list(range(4))
@@ -183,6 +211,7 @@ _ANY = st.one_of(st.none(), st.booleans(), st.integers(-3, 600), st.floats(allow
     weight_decay=st.one_of(st.floats(0, 1), _ANY), l1=st.one_of(st.floats(0, 1), _ANY),
     optimizer=st.one_of(st.sampled_from(("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw")), _ANY),
     lr=st.one_of(st.floats(1e-6, 100), _ANY), batch_size=st.one_of(st.integers(1, 400), _ANY),
+    schedule=st.one_of(st.builds(ScheduleConfig, name=st.sampled_from(SCHEDULES), every=st.integers(1, 3)), _ANY),
     epochs=st.one_of(st.integers(1, 3), _ANY), standardize=st.one_of(st.booleans(), _ANY),
     engine=st.one_of(st.sampled_from(("torch", "numpy")), _ANY), early_stopping=st.one_of(st.booleans(), _ANY),
     stop_monitor=st.one_of(st.sampled_from(("val/loss", "val/accuracy", "train/loss")), _ANY),

@@ -16,7 +16,7 @@ import lab
 from lab.experiments import config_from_dict
 from lab.experiments.cnn import PRESETS, CNNConfig, split_digits
 from lab.experiments.torch_cnn import build_cnn, shift
-from lab.schedules import ScheduleConfig
+from lab.schedules import SCHEDULES, ScheduleConfig
 
 FAST = {"epochs": 2, "channels": (4, 8)}
 
@@ -127,6 +127,7 @@ _ANY = st.one_of(st.none(), st.booleans(), st.integers(-3, 300), st.floats(allow
     augment=st.one_of(st.booleans(), _ANY),
     optimizer=st.one_of(st.sampled_from(("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw")), _ANY),
     lr=st.one_of(st.floats(1e-6, 100), _ANY), batch_size=st.one_of(st.integers(64, 1024), _ANY),
+    schedule=st.one_of(st.builds(ScheduleConfig, name=st.sampled_from(SCHEDULES), every=st.integers(1, 3)), _ANY),
     epochs=st.one_of(st.integers(1, 2), _ANY), early_stopping=st.one_of(st.booleans(), _ANY),
     stop_monitor=st.one_of(st.sampled_from(("val/loss", "val/accuracy", "train/loss")), _ANY),
     stop_patience=st.one_of(st.integers(0, 3), _ANY), stop_min_delta=st.one_of(st.floats(0, 1), _ANY),
