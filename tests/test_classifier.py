@@ -200,6 +200,12 @@ def test_every_field_is_validated_by_name(field, value):
         ClassifierConfig(**{field: value})
 
 
+def test_batch_norm_needs_batches_of_two():
+    with pytest.raises(ValueError, match="batch_size"):
+        ClassifierConfig(batch_norm=True, batch_size=1)
+    assert ClassifierConfig(batch_norm=False, batch_size=1).batch_size == 1
+
+
 _ANY = st.one_of(st.none(), st.booleans(), st.integers(-3, 600), st.floats(allow_nan=True), st.text(max_size=5))
 
 

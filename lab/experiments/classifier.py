@@ -9,7 +9,10 @@ decay not), the quantity convergence theory watches go to zero.
 Two engines train the same network: "torch" (``torch.nn`` + ``torch.optim``, float32, no
 DataLoader: the training tensors are reshuffled with a seeded generator each epoch and
 sliced) and "numpy" (forward and backward written out in `numpy_mlp`, float64, with
-`lab.optim`'s optimizers, one per parameter array). The positive class is *malignant*
+`lab.optim`'s optimizers, one per parameter array). The numpy engine supports every
+option the torch one does, batch norm (batch statistics in training, running ones in eval)
+and dropout (masks from its numpy generator) included; its gradients are held to torch
+autograd's in tests/test_classifier.py. The positive class is *malignant*
 (scikit-learn codes it 0; it is flipped so ROC and precision-recall are about finding it).
 Split: stratified 60/20/20 train/val/test, seeded; the scaler is fit on train only.
 A trailing batch of a single sample is skipped when batch norm is on (its variance is 0).
@@ -88,6 +91,8 @@ class ClassifierConfig(Config):
         if not isinstance(self.schedule, ScheduleConfig):
             raise ValueError(f"schedule={self.schedule!r} is not allowed; give a ScheduleConfig")
         check_number("batch_size", self.batch_size, 1, 1024, integer=True)
+        if self.batch_norm and self.batch_size < 2:
+            raise ValueError("batch_size=1 is not allowed with batch_norm=True (a batch of one has no variance); allowed: 2 to 1024")
         check_number("epochs", self.epochs, 1, 5000, integer=True)
         check_bool("standardize", self.standardize)
         check_choice("engine", self.engine, ENGINES)
