@@ -95,6 +95,7 @@ def test_reported_auc_and_ap_are_sklearn_on_the_test_predictions(engine):
     assert test["accuracy"] == pytest.approx((tp + tn) / len(y_true))
     assert len(test["roc"]["fpr"]) == len(test["roc"]["tpr"]) and test["roc"]["tpr"][-1] == 1.0
     assert len(test["pr"]["precision"]) == len(test["pr"]["recall"])
+    assert json.loads(json.dumps(result.artifacts, allow_nan=False)) == result.artifacts
 
 
 @pytest.mark.parametrize("engine", ["torch", "numpy"])
