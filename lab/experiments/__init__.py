@@ -14,6 +14,8 @@ LABS: dict[str, str] = {
     "curve": "lab.experiments.curve:CurveConfig",
     "regression": "lab.experiments.regression:RegressionConfig",
     "kmeans": "lab.experiments.kmeans:KMeansConfig",
+    "classifier": "lab.experiments.classifier:ClassifierConfig",
+    "cnn": "lab.experiments.cnn:CNNConfig",
 }
 
 
