@@ -26,7 +26,7 @@ else:
         chosen = [store.get(ws, run_id) for run_id in chosen_ids]
         results = {f"{r.name} ({r.id[:6]})": r.result() for r in chosen}
         metrics = sorted({m for r in chosen for m in r.final()})
-        metric = st.selectbox("metric to overlay", metrics, key="runs.metric")
+        metric = st.selectbox("metric to overlay", views.ordered(metrics), key="runs.metric")
         log = st.toggle("log scale", key="runs.log")
         st.altair_chart(charts.runs_chart(results, metric, title=f"{metric} of the chosen runs", log=log), width="stretch")
         if len(chosen) > 1:

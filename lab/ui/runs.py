@@ -57,10 +57,18 @@ def save(results: Mapping[str, RunResult]) -> list[str]:
         if not lab or result.decision is None:
             continue
         try:
-            ids.append(run_store().save(workspace(), lab, result, name=None if label == "run" else f"{label}: " + store.default_name(lab, result.config.to_dict())))
+            ids.append(run_store().save(workspace(), lab, result, name=_name(label, lab, result)))
         except Exception as exc:  # the run itself is fine; only keeping it failed
             st.warning(f"This run could not be saved: {exc}")
     return ids
+
+
+def _name(label: str, lab: str, result: RunResult) -> str | None:
+    """A run's name: the label it had on the page ("Adam", "constant lr") with its lr, else the store's default."""
+    if label == "run":
+        return None
+    lr = getattr(result.config, "lr", None)
+    return f"{label} lr={lr:g}" if isinstance(lr, float) else label
 
 
 def compare_section(prefix: str, lab: str, current: Mapping[str, RunResult], metrics: list[str], log: bool = False) -> None:

@@ -37,6 +37,11 @@ def table(summaries: list[store.RunSummary]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def ordered(metrics: list[str]) -> list[str]:
+    """The headline metrics first (loss, validation loss, ...), then the rest alphabetically."""
+    return [m for m in SHOWN_METRICS if m in metrics] + sorted(m for m in metrics if m not in SHOWN_METRICS)
+
+
 def differences(runs: list[store.StoredRun]) -> pd.DataFrame:
     """Only the settings that differ between the chosen runs: a row per setting, a column per run."""
     diff = diff_configs([r.config for r in runs])
