@@ -12,6 +12,7 @@ from typing import Any
 LABS: dict[str, str] = {
     "descent": "lab.experiments.descent:DescentConfig",
     "curve": "lab.experiments.curve:CurveConfig",
+    "qlearning": "lab.experiments.qlearning:QLearningConfig",
 }
 
 

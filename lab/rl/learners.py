@@ -1,0 +1,421 @@
+"""Tabular Q-learning and SARSA: three engines that learn the same, draw for draw.
+
+Every agent owns two random streams (``numpy`` Generators): the *env stream* gives one
+uniform per reset and one per step, exactly as Gymnasium's toy-text envs consume their
+``np_random`` (``categorical_sample`` draws ``np_random.random()`` once); the *agent
+stream* gives a pair per action choice (explore if the first < epsilon, then the random
+action ``int(second * n_actions)``; otherwise the first best action, as ``np.argmax``).
+
+- `python_engine` (one agent): pure Python floats and lists in the inner loop, random
+  numbers drawn in blocks, outcomes picked with ``bisect`` on cumulative probabilities.
+- `numpy_engine` (many agents): one numpy operation per quantity for all agents at once;
+  each agent runs its own episodes (no waiting for the slowest), and an agent that has
+  finished writes into a scratch table.
+- `gym_engine`: the real environment, ``env.step`` with its TimeLimit, its ``np_random``
+  replaced by the agent's env stream.
+
+Given the same streams all three produce the same Q-tables bit for bit (tests hold them to it).
+Each engine yields one `Episode` per episode once every agent has finished it.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_right
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from lab.rl.envs import EnvKey, make
+from lab.rl.tables import Table
+
+BLOCK = 4096
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the learner needs, already validated. `epsilons[k]` is episode k's epsilon."""
+
+    alpha: float
+    gamma: float
+    algorithm: str  # "q_learning" | "sarsa"
+    episodes: int
+    limit: int
+    epsilons: tuple[float, ...]
+    eval_every: int
+    n_agents: int = 1
+
+    def evaluates(self, k: int) -> bool:
+        """Whether episode k (0-based) ends with an evaluation of the greedy policy."""
+        return (k + 1) % self.eval_every == 0 or k == self.episodes - 1 or k == 0
+
+
+class Episode(NamedTuple):
+    """Per-agent results of one episode (arrays of length n_agents).
+
+    `gap` (n_agents, 2) only on evaluated episodes: the evaluator's (largest gap, gap at the start).
+    """
+
+    index: int
+    returns: np.ndarray
+    lengths: np.ndarray
+    success: np.ndarray
+    max_delta: np.ndarray
+    td_error: np.ndarray
+    gap: np.ndarray | None
+
+
+Evaluator = Callable[[np.ndarray], tuple[float, float]]  # Q (S, A) -> (gap over states, gap at the start)
+
+
+def epsilons(decay: str, start: float, end: float, rate: float, episodes: int) -> tuple[float, ...]:
+    """Epsilon per episode k: constant `start`; linear ``max(end, start - rate k)``;
+    exponential ``end + (start - end) e^(-rate k)``."""
+    if decay == "constant":
+        return (float(start),) * episodes
+    if decay == "linear":
+        return tuple(max(end, start - rate * k) for k in range(episodes))
+    return tuple(end + (start - end) * math.exp(-rate * k) for k in range(episodes))
+
+
+def streams(seed: int, n_agents: int) -> list[tuple[np.random.Generator, np.random.Generator]]:
+    """(env stream, agent stream) per agent. Agent j's streams do not depend on n_agents."""
+    out = []
+    for child in np.random.SeedSequence(seed).spawn(n_agents):
+        env_seq, agent_seq = child.spawn(2)
+        out.append((np.random.default_rng(env_seq), np.random.default_rng(agent_seq)))
+    return out
+
+
+class _Draws:
+    """A block of uniforms from one Generator, refilled so the stream stays the same."""
+
+    __slots__ = ("rng", "values", "pos")
+
+    def __init__(self, rng: np.random.Generator) -> None:
+        self.rng, self.values, self.pos = rng, [], 0
+
+    def ensure(self, n: int) -> None:
+        """Make at least n values available from `pos` on."""
+        left = len(self.values) - self.pos
+        if left < n:
+            self.values = self.values[self.pos:] + self.rng.random(max(BLOCK, n)).tolist()
+            self.pos = 0
+
+
+def python_engine(table: Table, st: Settings, env_rng: np.random.Generator, agent_rng: np.random.Generator,
+                  evaluate: Evaluator | None, q_out: list) -> Iterator[Episode]:
+    """One agent in pure Python. `q_out[0]` holds the live Q-table (a list of lists)."""
+    nS, nA = table.n_states, table.n_actions
+    cum, out = table.python_lists
+    cum = [cum[s * nA:(s + 1) * nA] for s in range(nS)]
+    out = [out[s * nA:(s + 1) * nA] for s in range(nS)]
+    init_cum = table.init_cum.tolist()
+    Q = [[0.0] * nA for _ in range(nS)]
+    q_out[:] = [Q]
+    alpha, gamma, limit, sarsa = st.alpha, st.gamma, st.limit, st.algorithm == "sarsa"
+    env, agent = _Draws(env_rng), _Draws(agent_rng)
+    for k in range(st.episodes):
+        eps = st.epsilons[k]
+        env.ensure(limit + 1)
+        agent.ensure(2 * limit + 2)
+        eu, ei, au, ai = env.values, env.pos, agent.values, agent.pos
+        s = bisect_right(init_cum, eu[ei])
+        ei += 1
+        ret = maxd = tdsum = 0.0
+        ok = False
+        t = 0
+        if sarsa:
+            if au[ai] < eps:
+                a = int(au[ai + 1] * nA)
+            else:
+                row = Q[s]
+                a = row.index(max(row))
+            ai += 2
+        while True:
+            if not sarsa:
+                if au[ai] < eps:
+                    a = int(au[ai + 1] * nA)
+                else:
+                    row = Q[s]
+                    a = row.index(max(row))
+                ai += 2
+            s2, r, done, ok = out[s][a][bisect_right(cum[s][a], eu[ei])]
+            ei += 1
+            t += 1
+            row = Q[s]
+            q = row[a]
+            if done:
+                td = r - q
+            elif sarsa:
+                if au[ai] < eps:
+                    a2 = int(au[ai + 1] * nA)
+                else:
+                    nrow = Q[s2]
+                    a2 = nrow.index(max(nrow))
+                ai += 2
+                td = (r + gamma * Q[s2][a2]) - q
+            else:
+                td = (r + gamma * max(Q[s2])) - q
+            d = alpha * td
+            row[a] = q + d
+            ret += r
+            tdsum += abs(td)
+            if abs(d) > maxd:
+                maxd = abs(d)
+            if done or t >= limit:
+                break
+            s = s2
+            if sarsa:
+                a = a2
+        env.pos, agent.pos = ei, ai
+        gap = None
+        if evaluate is not None and st.evaluates(k):
+            gap = np.array([evaluate(np.array(Q))])
+        yield Episode(k, np.array([ret]), np.array([float(t)]), np.array([1.0 if ok else 0.0]),
+                      np.array([maxd]), np.array([tdsum / t]), gap)
+
+
+def numpy_engine(table: Table, st: Settings, rngs: Sequence[tuple[np.random.Generator, np.random.Generator]],
+                 evaluate: Evaluator | None, q_out: list) -> Iterator[Episode]:
+    """All agents at once, vectorised with numpy. `q_out[0]` is the live Q as (n_agents, S, A).
+
+    Each agent runs its own episodes; a tick advances every agent by one step. Q-learning uses
+    one action pair per step for every agent, so the agent streams share one cursor; SARSA
+    (an extra pair at a truncation) keeps one cursor per agent. Per-agent bookkeeping at the
+    end of an episode is plain Python: about one agent a tick ends an episode.
+    """
+    N, S, A, E = st.n_agents, table.n_states, table.n_actions, st.episodes
+    K = table.next_state.shape[2]
+    stochastic = K > 1
+    cum_cols = [c.copy() for c in table.cum.reshape(S * A, -1).T]  # column i: P(outcome <= i) per (s, a)
+    nxt, rew = table.next_state.ravel(), table.reward.ravel()
+    term, succ = table.terminated.ravel(), table.success.ravel().tolist()
+    discount = st.gamma * ~term  # 0 where the outcome terminates: no bootstrap
+    init_cum = table.init_cum.tolist()
+    alpha, limit, sarsa = st.alpha, st.limit, st.algorithm == "sarsa"
+    eps_table = st.epsilons
+
+    Q = np.zeros(((N + 1) * S, A))  # agent j's table is rows j*S..(j+1)*S; the last S rows are scratch
+    q_out[:] = [Q[: N * S].reshape(N, S, A)]
+    ar = np.arange(N)
+    base = ar * S
+    env_rngs = [e for e, _ in rngs]
+    agent_rngs = [g for _, g in rngs]
+    EB = 2 * BLOCK
+    EU = np.stack([g.random(EB) for g in env_rngs])
+    AU = np.stack([g.random(2 * EB).reshape(EB, 2) for g in agent_rngs])
+    EUf, AUf = EU.reshape(-1), AU.reshape(-1, 2)
+    eoff = ar * EB
+    eidx = eoff.copy()  # flat index of each agent's next env draw
+    aidx = eoff.copy()  # SARSA: flat index of each agent's next action pair
+    p = 0  # Q-learning: the shared action-pair cursor
+    U1 = RA = None
+
+    def views() -> tuple[np.ndarray, np.ndarray]:
+        return AU[:, :, 0].T.copy(), (AU[:, :, 1].T * A).astype(np.intp)
+
+    def refill() -> None:
+        """Drop the used draws of every agent and append fresh ones from its stream, in order."""
+        nonlocal p
+        epos = (eidx - eoff).tolist()
+        apos = [p] * N if not sarsa else (aidx - eoff).tolist()
+        for j in range(N):
+            e, u = epos[j], apos[j]
+            EU[j] = np.concatenate([EU[j, e:], env_rngs[j].random(e)])
+            AU[j] = np.concatenate([AU[j, u:].ravel(), agent_rngs[j].random(2 * u)]).reshape(EB, 2)
+        eidx[:] = eoff
+        aidx[:] = eoff
+        p = 0
+
+    if not sarsa:
+        U1, RA = views()
+    records: list[list[tuple]] = [[] for _ in range(N)]
+    gaps: list[dict[int, tuple[float, float]]] = [{} for _ in range(N)]
+    ep = [0] * N
+    eps = np.array([eps_table[0]] * N)
+    s = np.array([bisect_right(init_cum, EU[j, 0]) for j in range(N)], dtype=np.intp)
+    eidx += 1
+    tick = 0
+    start = [0] * N
+    deadline = limit - 1  # the tick at which the earliest running episode is truncated
+    ends = [limit - 1] * N
+    ret, maxtd, tdsum = np.zeros(N), np.zeros(N), np.zeros(N)
+    Qf = Q.reshape(-1)
+    a = a2 = None
+    if sarsa:
+        pair = AUf[aidx]
+        aidx += 1
+        a = np.where(pair[:, 0] < eps, (pair[:, 1] * A).astype(np.intp), Q[base + s].argmax(1))
+    done_agents, emitted = 0, 0
+    safe = EB // 2 - 2  # ticks between refills: a tick uses at most 2 env draws and 2 action pairs
+    countdown = safe
+    while done_agents < N:
+        # numpy's take and flat indexes: 2-D fancy indexing costs several times more per call
+        rows = base + s
+        if not sarsa:
+            a = Q.take(rows, axis=0).argmax(1)
+            np.copyto(a, RA[p], where=U1[p] < eps)
+            p += 1
+        sa = s * A + a
+        ue = EUf.take(eidx)
+        eidx += 1
+        if stochastic:  # bisect_right as a count of the cumulative probabilities <= u
+            o = sa * K
+            for col in cum_cols:
+                o += (col.take(sa) <= ue).view(np.int8)
+        else:
+            o = sa
+        s2, r, done, g = nxt.take(o), rew.take(o), term.take(o), discount.take(o)
+        fi = rows * A + a
+        qsa = Qf.take(fi)
+        next_rows = base + s2
+        if sarsa:
+            pair = AUf.take(aidx, axis=0)
+            aidx += 1 - done  # a terminated step chooses no next action
+            a2 = Q.take(next_rows, axis=0).argmax(1)
+            np.copyto(a2, (pair[:, 1] * A).astype(np.intp), where=pair[:, 0] < eps)
+            target = r + g * Qf.take(next_rows * A + a2)
+        else:
+            target = r + g * Qf.take(next_rows * A + Q.take(next_rows, axis=0).argmax(1))  # the max, at the argmax
+        td = target - qsa
+        Qf[fi] = qsa + alpha * td
+        ret += r
+        abs_td = np.abs(td)
+        tdsum += abs_td
+        np.maximum(maxtd, abs_td, out=maxtd)  # alpha * max|td| = max|alpha td|: rounding keeps order
+        if tick == deadline:
+            ended = np.flatnonzero(done | (np.array(ends) == tick)).tolist()
+        elif np.count_nonzero(done):
+            ended = np.flatnonzero(done).tolist()
+        else:
+            ended = None
+        if ended:
+            for j in ended:
+                k = ep[j]
+                if k < E:
+                    n = tick - start[j] + 1
+                    records[j].append((ret[j], n, succ[o[j]], alpha * maxtd[j], tdsum[j] / n))
+                    if evaluate is not None and st.evaluates(k):
+                        gaps[j][k] = evaluate(Q[base[j]: base[j] + S])
+                    k += 1
+                    ep[j] = k
+                    if k == E:
+                        base[j] = N * S
+                        done_agents += 1
+                    else:
+                        eps[j] = eps_table[k]
+                s2[j] = bisect_right(init_cum, EUf[eidx[j]])
+                eidx[j] += 1
+                start[j] = tick + 1
+                ends[j] = tick + limit
+                ret[j] = maxtd[j] = tdsum[j] = 0.0
+                if sarsa:
+                    pj = AUf[aidx[j]]
+                    aidx[j] += 1
+                    a2[j] = int(pj[1] * A) if pj[0] < eps[j] else int(Q[base[j] + s2[j]].argmax())
+            deadline = min(ends)
+            low = min(ep)
+            while emitted < low:
+                yield _episode(emitted, records, gaps, st)
+                emitted += 1
+        s = s2
+        if sarsa:
+            a = a2
+        tick += 1
+        countdown -= 1
+        if countdown == 0:
+            refill()
+            if not sarsa:
+                U1, RA = views()
+            countdown = safe
+    while emitted < E:
+        yield _episode(emitted, records, gaps, st)
+        emitted += 1
+
+
+def _episode(k: int, records: list, gaps: list, st: Settings) -> Episode:
+    rec = np.array([r[k] for r in records], dtype=float)
+    gap = np.array([g[k] for g in gaps]) if st.evaluates(k) and k in gaps[0] else None
+    return Episode(k, rec[:, 0], rec[:, 1], rec[:, 2], rec[:, 3], rec[:, 4], gap)
+
+
+def gym_engine(key: EnvKey, table: Table, st: Settings,
+               rngs: Sequence[tuple[np.random.Generator, np.random.Generator]],
+               evaluate: Evaluator | None, q_out: list) -> Iterator[Episode]:
+    """Each agent steps its own real environment (``env.step``), episode by episode."""
+    nA = table.n_actions
+    envs = [make(key) for _ in rngs]
+    tables = [[[0.0] * nA for _ in range(table.n_states)] for _ in rngs]
+    q_out[:] = [tables]
+    agents = [_Draws(agent_rng) for _, agent_rng in rngs]
+    for env, (env_rng, _) in zip(envs, rngs):
+        env.unwrapped.np_random = env_rng
+    goals = _goal_states(key)
+    alpha, gamma, sarsa = st.alpha, st.gamma, st.algorithm == "sarsa"
+
+    def choose(Q: list, s: int, eps: float, draws: _Draws) -> int:
+        u, v = draws.values[draws.pos], draws.values[draws.pos + 1]
+        draws.pos += 2
+        if u < eps:
+            return int(v * nA)
+        row = Q[s]
+        return row.index(max(row))
+
+    try:
+        for k in range(st.episodes):
+            eps = st.epsilons[k]
+            res = np.zeros((5, len(envs)))
+            gap = np.zeros((len(envs), 2)) if evaluate is not None and st.evaluates(k) else None
+            for j, env in enumerate(envs):
+                Q, draws = tables[j], agents[j]
+                draws.ensure(2 * st.limit + 2)
+                s, _ = env.reset()
+                ret = maxd = tdsum = 0.0
+                t, ok = 0, False
+                a = choose(Q, s, eps, draws) if sarsa else 0
+                while True:
+                    if not sarsa:
+                        a = choose(Q, s, eps, draws)
+                    s2, r, terminated, truncated, _ = env.step(a)
+                    r = float(r)
+                    t += 1
+                    q = Q[s][a]
+                    if terminated:
+                        td = r - q
+                    elif sarsa:
+                        a2 = choose(Q, s2, eps, draws)
+                        td = (r + gamma * Q[s2][a2]) - q
+                    else:
+                        td = (r + gamma * max(Q[s2])) - q
+                    d = alpha * td
+                    Q[s][a] = q + d
+                    ret += r
+                    tdsum += abs(td)
+                    maxd = max(maxd, abs(d))
+                    if terminated or truncated:
+                        ok = bool(terminated) and (goals is None or s2 in goals)
+                        break
+                    s = s2
+                    if sarsa:
+                        a = a2
+                res[:, j] = ret, t, float(ok), maxd, tdsum / t
+                if gap is not None:
+                    gap[j] = evaluate(np.array(Q))
+            yield Episode(k, res[0], res[1], res[2], res[3], res[4], gap)
+    finally:
+        for env in envs:
+            env.close()
+
+
+def _goal_states(key: EnvKey) -> set[int] | None:
+    if key.env_id != "FrozenLake-v1":
+        return None
+    return {i for i, ch in enumerate("".join(key.desc)) if ch == "G"}
+
+
+def greedy_q(q: Any) -> np.ndarray:
+    """Q as a float array whatever the engine kept (lists of lists or arrays)."""
+    return np.asarray(q, dtype=float)
