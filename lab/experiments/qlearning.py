@@ -38,12 +38,13 @@ from lab.validation import check_bool, check_choice, check_number
 ENGINES = ("table", "gymnasium")
 ALGORITHMS = ("q_learning", "sarsa")
 DECAYS = ("constant", "linear", "exponential")
-STOP_RULES = ("optimal", "q_change", "reward")
+STOP_RULES = ("optimal", "start", "q_change", "reward")
 ACTION_NAMES = {
     "FrozenLake-v1": ("left", "down", "right", "up"),
     "CliffWalking-v1": ("up", "right", "down", "left"),
     "Taxi-v4": ("south", "north", "east", "west", "pickup", "dropoff"),
 }
+NUMPY_FROM = 32  # from this many agents on, the numpy engine (all agents per numpy call) is faster
 PER_AGENT = ("episode/return", "episode/length", "episode/success", "q/max_delta", "td/abs_error")
 
 
@@ -70,8 +71,11 @@ class QLearningConfig(Config):
     n_agents: int = field(1, help="independent agents (seeds) learning side by side")
     engine: str = field("table", help="table (fast, the env's own transition table) or gymnasium (env.step)")
     eval_every: int = field(50, help="evaluate the greedy policy exactly every this many episodes")
-    stop_on: tuple[str, ...] = field(("optimal",), help="stop rules: optimal (gap <= tol), q_change (<= q_tol), reward (threshold)")
-    tol: float = field(1e-3, help="the greedy policy counts as optimal when gap/optimum <= tol")
+    stop_on: tuple[str, ...] = field(
+        ("optimal",),
+        help="stop rules: optimal (gap/optimum <= tol), start (gap/start <= tol), q_change (<= q_tol), reward (threshold)",
+    )
+    tol: float = field(1e-3, help="the greedy policy counts as optimal when its gap (all states, or the start) <= tol")
     q_tol: float = field(1e-4, help="Q has settled when q/max_delta <= q_tol for `window` episodes")
     window: int = field(100, help="episodes in the rolling means and the settle window")
     reward_threshold: float | None = field(None, help="rolling return that counts as solved (None: the env spec's)")
@@ -143,6 +147,11 @@ class QLearningConfig(Config):
                 "gap/optimum_max" if many else "gap/optimum", self.tol,
                 what="the largest gap |V*(s) - V^greedy(s)| over reachable states" + (" (worst agent)" if many else ""),
             ))
+        if "start" in self.stop_on:
+            rules.append(Tolerance(
+                "gap/start_max" if many else "gap/start", self.tol,
+                what="the gap V*(start) - V^greedy(start)" + (" (worst agent)" if many else ""),
+            ))
         if "q_change" in self.stop_on:
             rules.append(Tolerance(
                 "q/max_delta_max" if many else "q/max_delta", self.q_tol, window=self.window,
@@ -212,6 +221,8 @@ class QLearningExperiment:
             return learners.gym_engine(self.key, self.table, st, rngs, self.evaluator, self._q)
         if c.n_agents == 1:
             return learners.python_engine(self.table, st, rngs[0][0], rngs[0][1], self.evaluator, self._q)
+        if c.n_agents < NUMPY_FROM:
+            return learners.python_agents(self.table, st, rngs, self.evaluator, self._q)
         return learners.numpy_engine(self.table, st, rngs, self.evaluator, self._q)
 
     def steps(self) -> Iterator[Step]:
@@ -310,3 +321,43 @@ def replay(table: tables.Table, q: np.ndarray, seed: int) -> dict[str, Any]:
     cells = [(st // cols, st % cols) for st in states] if cols else None
     return {"states": states, "actions": actions, "rewards": rewards, "cells": cells,
             "terminated": terminated, "success": success, "return": float(sum(rewards))}
+
+
+def _presets() -> dict[str, Any]:
+    from lab.presets import Preset
+
+    no_explore = {"epsilon_start": 0.0, "epsilon_end": 0.0, "epsilon_decay": "constant"}
+    return {
+        "no_exploration": Preset(
+            "No exploration gets stuck",
+            "With epsilon = 0 the agent only ever takes the action it already rates best. On slippery ice the first "
+            "route that reached the goal keeps being followed and better routes are never tried: the success rate "
+            "and the gap at the start stop improving, far from what an exploring agent reaches.",
+            QLearningConfig(is_slippery=True, episodes=3000, n_agents=8, stop_on=("start",), tol=0.01, **no_explore),
+        ),
+        "slippery": Preset(
+            "Slippery ice needs far more episodes",
+            "On slippery ice every move goes sideways 2 times in 3, so returns are noisy and Q needs many more "
+            "samples: the greedy policy becomes optimal from the start after thousands of episodes instead of "
+            "a few hundred on the same map without slipping (switch is_slippery off to compare).",
+            QLearningConfig(is_slippery=True, episodes=10000, n_agents=8, eval_every=10, stop_on=("start",), tol=0.01),
+        ),
+        "low_gamma": Preset(
+            "A low gamma ignores the distant goal",
+            "With gamma = 0.5 a reward 10 steps away is worth 0.5^10 = 0.001 now: the values far from the goal are "
+            "near 0 and the agent prefers short risky paths. Its greedy policy is optimal for gamma 0.5 but poor "
+            "for the real task (gamma 0.99): much less likely to reach the goal.",
+            QLearningConfig(gamma=0.5, episodes=3000, n_agents=4, stop_on=()),
+        ),
+        "high_alpha": Preset(
+            "Too high a learning rate never settles",
+            "With alpha = 1 each update replaces Q(s, a) by the latest sample; on slippery ice the samples differ "
+            "from step to step, so Q keeps jumping (q/max_delta stays high) and the Q-change rule never fires. "
+            "A small alpha averages the samples and settles.",
+            QLearningConfig(alpha=1.0, epsilon_decay="constant", epsilon_start=0.1, epsilon_end=0.1, episodes=5000,
+                            stop_on=("q_change",), q_tol=1e-3),
+        ),
+    }
+
+
+PRESETS = _presets()

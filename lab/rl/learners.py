@@ -4,10 +4,12 @@ Every agent owns two random streams (``numpy`` Generators): the *env stream* giv
 uniform per reset and one per step, exactly as Gymnasium's toy-text envs consume their
 ``np_random`` (``categorical_sample`` draws ``np_random.random()`` once); the *agent
 stream* gives a pair per action choice (explore if the first < epsilon, then the random
-action ``int(second * n_actions)``; otherwise the first best action, as ``np.argmax``).
+action ``int(second * n_actions)``; otherwise a best action, ties broken by the same second
+uniform: the k-th of the tied actions, k = ``int(second * ties)``, as Sutton and Barto ask).
 
 - `python_engine` (one agent): pure Python floats and lists in the inner loop, random
   numbers drawn in blocks, outcomes picked with ``bisect`` on cumulative probabilities.
+- `python_agents` (a few agents): one pure Python learner per agent, taking turns.
 - `numpy_engine` (many agents): one numpy operation per quantity for all agents at once;
   each agent runs its own episodes (no waiting for the slowest), and an agent that has
   finished writes into a scratch table.
@@ -89,6 +91,28 @@ def streams(seed: int, n_agents: int) -> list[tuple[np.random.Generator, np.rand
     return out
 
 
+def _tie(row: list, m: float, u: float) -> int:
+    """Among the actions tied at the best value m, the k-th with k = int(u * ties)."""
+    ties = [i for i, x in enumerate(row) if x == m]
+    return ties[int(u * len(ties))]
+
+
+def _greedy(q: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """`_tie` for many agents at once: rows of q (N, A), second uniforms u (N,)."""
+    best = q.max(1) if q.shape[1] > 8 else _rowmax(q)
+    ties = (q == best[:, None]).cumsum(1)
+    k = (u * ties[:, -1]).astype(np.intp)
+    return (ties > k[:, None]).argmax(1)
+
+
+def _rowmax(q: np.ndarray) -> np.ndarray:
+    """Row maxima by pairwise maxima of the columns (much cheaper than ``max(1)`` on few columns)."""
+    best = q[:, 0]
+    for i in range(1, q.shape[1]):
+        best = np.maximum(best, q[:, i])
+    return best
+
+
 class _Draws:
     """A block of uniforms from one Generator, refilled so the stream stays the same."""
 
@@ -132,7 +156,8 @@ def python_engine(table: Table, st: Settings, env_rng: np.random.Generator, agen
                 a = int(au[ai + 1] * nA)
             else:
                 row = Q[s]
-                a = row.index(max(row))
+                m = max(row)
+                a = row.index(m) if row.count(m) == 1 else _tie(row, m, au[ai + 1])
             ai += 2
         while True:
             if not sarsa:
@@ -140,7 +165,8 @@ def python_engine(table: Table, st: Settings, env_rng: np.random.Generator, agen
                     a = int(au[ai + 1] * nA)
                 else:
                     row = Q[s]
-                    a = row.index(max(row))
+                    m = max(row)
+                    a = row.index(m) if row.count(m) == 1 else _tie(row, m, au[ai + 1])
                 ai += 2
             s2, r, done, ok = out[s][a][bisect_right(cum[s][a], eu[ei])]
             ei += 1
@@ -154,7 +180,8 @@ def python_engine(table: Table, st: Settings, env_rng: np.random.Generator, agen
                     a2 = int(au[ai + 1] * nA)
                 else:
                     nrow = Q[s2]
-                    a2 = nrow.index(max(nrow))
+                    m = max(nrow)
+                    a2 = nrow.index(m) if nrow.count(m) == 1 else _tie(nrow, m, au[ai + 1])
                 ai += 2
                 td = (r + gamma * Q[s2][a2]) - q
             else:
@@ -176,6 +203,23 @@ def python_engine(table: Table, st: Settings, env_rng: np.random.Generator, agen
             gap = np.array([evaluate(np.array(Q))])
         yield Episode(k, np.array([ret]), np.array([float(t)]), np.array([1.0 if ok else 0.0]),
                       np.array([maxd]), np.array([tdsum / t]), gap)
+
+
+def python_agents(table: Table, st: Settings, rngs: Sequence[tuple[np.random.Generator, np.random.Generator]],
+                  evaluate: Evaluator | None, q_out: list) -> Iterator[Episode]:
+    """A few agents, one `python_engine` each, taking turns episode by episode.
+
+    Below about 32 agents this beats `numpy_engine`, whose cost per tick hardly depends on
+    how many agents it carries. `q_out[0]` holds the agents' live Q-tables.
+    """
+    outs = [[] for _ in rngs]
+    gens = [python_engine(table, st, e, g, evaluate, out) for (e, g), out in zip(rngs, outs)]
+    for k in range(st.episodes):
+        parts = [next(gen) for gen in gens]
+        if k == 0:
+            q_out[:] = [[out[0] for out in outs]]
+        gap = np.concatenate([p.gap for p in parts]) if parts[0].gap is not None else None
+        yield Episode(k, *(np.concatenate([getattr(p, f) for p in parts]) for f in Episode._fields[1:6]), gap)
 
 
 def numpy_engine(table: Table, st: Settings, rngs: Sequence[tuple[np.random.Generator, np.random.Generator]],
@@ -212,10 +256,11 @@ def numpy_engine(table: Table, st: Settings, rngs: Sequence[tuple[np.random.Gene
     eidx = eoff.copy()  # flat index of each agent's next env draw
     aidx = eoff.copy()  # SARSA: flat index of each agent's next action pair
     p = 0  # Q-learning: the shared action-pair cursor
-    U1 = RA = None
+    U1 = U2 = RA = None
 
-    def views() -> tuple[np.ndarray, np.ndarray]:
-        return AU[:, :, 0].T.copy(), (AU[:, :, 1].T * A).astype(np.intp)
+    def views() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per tick rows: first uniforms, second uniforms and the random action they give."""
+        return AU[:, :, 0].T.copy(), AU[:, :, 1].T.copy(), (AU[:, :, 1].T * A).astype(np.intp)
 
     def refill() -> None:
         """Drop the used draws of every agent and append fresh ones from its stream, in order."""
@@ -231,7 +276,7 @@ def numpy_engine(table: Table, st: Settings, rngs: Sequence[tuple[np.random.Gene
         p = 0
 
     if not sarsa:
-        U1, RA = views()
+        U1, U2, RA = views()
     records: list[list[tuple]] = [[] for _ in range(N)]
     gaps: list[dict[int, tuple[float, float]]] = [{} for _ in range(N)]
     ep = [0] * N
@@ -248,7 +293,7 @@ def numpy_engine(table: Table, st: Settings, rngs: Sequence[tuple[np.random.Gene
     if sarsa:
         pair = AUf[aidx]
         aidx += 1
-        a = np.where(pair[:, 0] < eps, (pair[:, 1] * A).astype(np.intp), Q[base + s].argmax(1))
+        a = np.where(pair[:, 0] < eps, (pair[:, 1] * A).astype(np.intp), _greedy(Q[base + s], pair[:, 1]))
     done_agents, emitted = 0, 0
     safe = EB // 2 - 2  # ticks between refills: a tick uses at most 2 env draws and 2 action pairs
     countdown = safe
@@ -256,7 +301,7 @@ def numpy_engine(table: Table, st: Settings, rngs: Sequence[tuple[np.random.Gene
         # numpy's take and flat indexes: 2-D fancy indexing costs several times more per call
         rows = base + s
         if not sarsa:
-            a = Q.take(rows, axis=0).argmax(1)
+            a = _greedy(Q.take(rows, axis=0), U2[p])
             np.copyto(a, RA[p], where=U1[p] < eps)
             p += 1
         sa = s * A + a
@@ -275,7 +320,7 @@ def numpy_engine(table: Table, st: Settings, rngs: Sequence[tuple[np.random.Gene
         if sarsa:
             pair = AUf.take(aidx, axis=0)
             aidx += 1 - done  # a terminated step chooses no next action
-            a2 = Q.take(next_rows, axis=0).argmax(1)
+            a2 = _greedy(Q.take(next_rows, axis=0), pair[:, 1])
             np.copyto(a2, (pair[:, 1] * A).astype(np.intp), where=pair[:, 0] < eps)
             target = r + g * Qf.take(next_rows * A + a2)
         else:
@@ -315,7 +360,7 @@ def numpy_engine(table: Table, st: Settings, rngs: Sequence[tuple[np.random.Gene
                 if sarsa:
                     pj = AUf[aidx[j]]
                     aidx[j] += 1
-                    a2[j] = int(pj[1] * A) if pj[0] < eps[j] else int(Q[base[j] + s2[j]].argmax())
+                    a2[j] = int(pj[1] * A) if pj[0] < eps[j] else int(_greedy(Q[base[j] + s2[j]][None], pj[1:])[0])
             deadline = min(ends)
             low = min(ep)
             while emitted < low:
@@ -329,7 +374,7 @@ def numpy_engine(table: Table, st: Settings, rngs: Sequence[tuple[np.random.Gene
         if countdown == 0:
             refill()
             if not sarsa:
-                U1, RA = views()
+                U1, U2, RA = views()
             countdown = safe
     while emitted < E:
         yield _episode(emitted, records, gaps, st)
@@ -362,7 +407,8 @@ def gym_engine(key: EnvKey, table: Table, st: Settings,
         if u < eps:
             return int(v * nA)
         row = Q[s]
-        return row.index(max(row))
+        m = max(row)
+        return row.index(m) if row.count(m) == 1 else _tie(row, m, v)
 
     try:
         for k in range(st.episodes):
