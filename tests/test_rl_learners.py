@@ -108,9 +108,12 @@ def test_epsilon_schedules():
 def test_ties_are_broken_by_the_second_uniform():
     row = [0.0, 1.0, 1.0, 0.5]
     assert learners._tie(row, 1.0, 0.2) == 1 and learners._tie(row, 1.0, 0.7) == 2
-    q = np.array([row, [3.0, 3.0, 3.0, 3.0], [0.0, -1.0, 2.0, 2.0]])
-    u = np.array([0.7, 0.6, 0.1])
-    np.testing.assert_array_equal(learners._greedy(q, u), [learners._tie(list(r), max(r), x) for r, x in zip(q, u)])
+    rng = np.random.default_rng(0)
+    for n_actions in (4, 6):
+        q = rng.integers(0, 3, (500, n_actions)).astype(float)  # many ties
+        u = rng.random(500)
+        expected = [learners._tie(list(r), max(r), x) for r, x in zip(q, u)]
+        np.testing.assert_array_equal(learners._Greedy(n_actions)(q, u), expected)
 
 
 def test_streams_of_an_agent_do_not_depend_on_how_many_agents_run():

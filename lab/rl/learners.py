@@ -97,20 +97,37 @@ def _tie(row: list, m: float, u: float) -> int:
     return ties[int(u * len(ties))]
 
 
-def _greedy(q: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """`_tie` for many agents at once: rows of q (N, A), second uniforms u (N,)."""
-    best = q.max(1) if q.shape[1] > 8 else _rowmax(q)
-    ties = (q == best[:, None]).cumsum(1)
-    k = (u * ties[:, -1]).astype(np.intp)
-    return (ties > k[:, None]).argmax(1)
+class _Greedy:
+    """`_tie` for many agents at once: rows of q (N, A), second uniforms u (N,).
 
+    The tied actions of a row form a bit mask (at most 2^6 for Taxi); lookup tables give the
+    number of ties and the k-th tied action of each mask, so a call is a dozen numpy
+    operations whatever the ties.
+    """
 
-def _rowmax(q: np.ndarray) -> np.ndarray:
-    """Row maxima by pairwise maxima of the columns (much cheaper than ``max(1)`` on few columns)."""
-    best = q[:, 0]
-    for i in range(1, q.shape[1]):
-        best = np.maximum(best, q[:, i])
-    return best
+    def __init__(self, n_actions: int) -> None:
+        A = n_actions
+        masks = np.arange(2**A)
+        bits = (masks[:, None] >> np.arange(A)) & 1
+        self.A = A
+        self.pow2 = (1 << np.arange(A)).astype(np.intp)
+        self.count = bits.sum(1).astype(float)
+        sel = np.zeros((2**A, A), dtype=np.intp)
+        for m in range(1, 2**A):
+            ties = np.flatnonzero(bits[m])
+            sel[m, : len(ties)] = ties
+        self.select = sel.ravel()
+        self.offsets: dict[int, np.ndarray] = {}
+
+    def __call__(self, q: np.ndarray, u: np.ndarray) -> np.ndarray:
+        n = q.shape[0]
+        off = self.offsets.get(n)
+        if off is None:
+            off = self.offsets[n] = np.arange(0, n * self.A, self.A)
+        best = q.ravel().take(off + q.argmax(1))
+        mask = (q == best[:, None]).view(np.uint8) @ self.pow2
+        k = (u * self.count.take(mask)).astype(np.intp)
+        return self.select.take(mask * self.A + k)
 
 
 class _Draws:
@@ -148,61 +165,74 @@ def python_engine(table: Table, st: Settings, env_rng: np.random.Generator, agen
         eu, ei, au, ai = env.values, env.pos, agent.values, agent.pos
         s = bisect_right(init_cum, eu[ei])
         ei += 1
-        ret = maxd = tdsum = 0.0
-        ok = False
+        ret = maxtd = tdsum = 0.0
         t = 0
-        if sarsa:
-            if au[ai] < eps:
-                a = int(au[ai + 1] * nA)
-            else:
+        if not sarsa:
+            while True:  # Q-learning; the hot loop: plain floats, lists and bisect
                 row = Q[s]
-                m = max(row)
-                a = row.index(m) if row.count(m) == 1 else _tie(row, m, au[ai + 1])
-            ai += 2
-        while True:
-            if not sarsa:
                 if au[ai] < eps:
                     a = int(au[ai + 1] * nA)
                 else:
-                    row = Q[s]
                     m = max(row)
                     a = row.index(m) if row.count(m) == 1 else _tie(row, m, au[ai + 1])
                 ai += 2
-            s2, r, done, ok = out[s][a][bisect_right(cum[s][a], eu[ei])]
-            ei += 1
-            t += 1
+                s2, r, done, ok = out[s][a][bisect_right(cum[s][a], eu[ei])]
+                ei += 1
+                t += 1
+                q = row[a]
+                td = r - q if done else (r + gamma * max(Q[s2])) - q
+                row[a] = q + alpha * td
+                ret += r
+                if td < 0.0:
+                    td = -td
+                tdsum += td
+                if td > maxtd:
+                    maxtd = td
+                if done or t >= limit:
+                    break
+                s = s2
+        else:
             row = Q[s]
-            q = row[a]
-            if done:
-                td = r - q
-            elif sarsa:
-                if au[ai] < eps:
-                    a2 = int(au[ai + 1] * nA)
+            if au[ai] < eps:
+                a = int(au[ai + 1] * nA)
+            else:
+                m = max(row)
+                a = row.index(m) if row.count(m) == 1 else _tie(row, m, au[ai + 1])
+            ai += 2
+            while True:  # SARSA: the next action is chosen before the update and then taken
+                s2, r, done, ok = out[s][a][bisect_right(cum[s][a], eu[ei])]
+                ei += 1
+                t += 1
+                row = Q[s]
+                q = row[a]
+                if done:
+                    td = r - q
                 else:
                     nrow = Q[s2]
-                    m = max(nrow)
-                    a2 = nrow.index(m) if nrow.count(m) == 1 else _tie(nrow, m, au[ai + 1])
-                ai += 2
-                td = (r + gamma * Q[s2][a2]) - q
-            else:
-                td = (r + gamma * max(Q[s2])) - q
-            d = alpha * td
-            row[a] = q + d
-            ret += r
-            tdsum += abs(td)
-            if abs(d) > maxd:
-                maxd = abs(d)
-            if done or t >= limit:
-                break
-            s = s2
-            if sarsa:
-                a = a2
+                    if au[ai] < eps:
+                        a2 = int(au[ai + 1] * nA)
+                    else:
+                        m = max(nrow)
+                        a2 = nrow.index(m) if nrow.count(m) == 1 else _tie(nrow, m, au[ai + 1])
+                    ai += 2
+                    td = (r + gamma * nrow[a2]) - q
+                row[a] = q + alpha * td
+                ret += r
+                if td < 0.0:
+                    td = -td
+                tdsum += td
+                if td > maxtd:
+                    maxtd = td
+                if done or t >= limit:
+                    break
+                s, a = s2, a2
         env.pos, agent.pos = ei, ai
         gap = None
         if evaluate is not None and st.evaluates(k):
             gap = np.array([evaluate(np.array(Q))])
+        # alpha * max|td| is max|alpha td| exactly: multiplying by alpha > 0 keeps the order
         yield Episode(k, np.array([ret]), np.array([float(t)]), np.array([1.0 if ok else 0.0]),
-                      np.array([maxd]), np.array([tdsum / t]), gap)
+                      np.array([alpha * maxtd]), np.array([tdsum / t]), gap)
 
 
 def python_agents(table: Table, st: Settings, rngs: Sequence[tuple[np.random.Generator, np.random.Generator]],
@@ -242,6 +272,7 @@ def numpy_engine(table: Table, st: Settings, rngs: Sequence[tuple[np.random.Gene
     alpha, limit, sarsa = st.alpha, st.limit, st.algorithm == "sarsa"
     eps_table = st.epsilons
 
+    _greedy = _Greedy(A)
     Q = np.zeros(((N + 1) * S, A))  # agent j's table is rows j*S..(j+1)*S; the last S rows are scratch
     q_out[:] = [Q[: N * S].reshape(N, S, A)]
     ar = np.arange(N)

@@ -1,0 +1,93 @@
+"""Q-learning lab against the loop a user would otherwise write: Gymnasium's tutorial.
+
+The peer is the tabular loop of Gymnasium's FrozenLake tutorial: ``env.step`` on the real
+environment each step, epsilon-greedy on a numpy Q-table, the update with numpy scalars.
+The lab runs through ``lab.run`` (Step records, exact evaluation every 50 episodes
+included). Measurements are interleaved and repeated; medians and ratios are printed.
+
+    python benchmarks/qlearning.py [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import lab  # noqa: E402
+from lab.experiments.qlearning import QLearningConfig  # noqa: E402
+
+ENVS = {
+    "FrozenLake 8x8 slippery": (dict(id="FrozenLake-v1", map_name="8x8", is_slippery=True), dict(map_name="8x8")),
+    "Taxi-v4": (dict(id="Taxi-v4"), dict(env="Taxi-v4")),
+}
+
+
+def tutorial_loop(make_kwargs: dict, seconds: float = 1.0, seed: int = 0) -> float:
+    """Steps per second of the tutorial's loop (run for about `seconds`)."""
+    env = gym.make(**make_kwargs)
+    rng = np.random.default_rng(seed)
+    env.action_space.seed(seed)
+    q = np.zeros((env.observation_space.n, env.action_space.n))
+    steps, epsilon, lr, gamma = 0, 0.1, 0.8, 0.95
+    start = time.perf_counter()
+    episode = 0
+    while time.perf_counter() - start < seconds:
+        state, _ = env.reset(seed=seed if episode == 0 else None)
+        episode += 1
+        done = False
+        while not done:
+            if rng.uniform(0, 1) < epsilon:
+                action = env.action_space.sample()
+            else:
+                action = int(np.argmax(q[state, :]))
+            new_state, reward, terminated, truncated, _ = env.step(action)
+            q[state, action] = q[state, action] + lr * (reward + gamma * np.max(q[new_state, :]) - q[state, action])
+            steps += 1
+            done = terminated or truncated
+            state = new_state
+    return steps / (time.perf_counter() - start)
+
+
+def lab_rate(config: QLearningConfig) -> tuple[float, float]:
+    """(environment steps per second over all agents, seconds) of one lab.run."""
+    start = time.perf_counter()
+    result = lab.run(config)
+    seconds = time.perf_counter() - start
+    steps = sum(s.metrics["episode/length"] for s in result.steps) * config.n_agents
+    return steps / seconds, seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    for name, (gym_kwargs, cfg) in ENVS.items():
+        one = QLearningConfig(**cfg, episodes=2000, stop_on=())
+        many = one.replace(n_agents=64, episodes=400)
+        lab_rate(one.replace(episodes=20))  # build the table and value iteration once (cached per env)
+        peer, ours1, ours64 = [], [], []
+        for _ in range(args.repeats):
+            peer.append(tutorial_loop(gym_kwargs))
+            ours1.append(lab_rate(one)[0])
+            ours64.append(lab_rate(many)[0])
+        p, o1, o64 = (statistics.median(x) for x in (peer, ours1, ours64))
+        print(f"{name}:")
+        print(f"  tutorial loop (env.step)      {p:12,.0f} steps/s")
+        print(f"  lab, 1 agent                  {o1:12,.0f} steps/s   {o1 / p:6.1f}x  (target >= 15x)")
+        print(f"  lab, 64 agents (total)        {o64:12,.0f} steps/s   {o64 / p:6.1f}x  (target >= 40x)")
+    ten_k = QLearningConfig(map_name="8x8", episodes=10_000, stop_on=())
+    times = [lab_rate(ten_k)[1] for _ in range(args.repeats)]
+    print(f"FrozenLake 8x8 slippery, 10,000 episodes, 1 agent, lab.run: median {statistics.median(times):.2f} s "
+          f"(runs: {', '.join(f'{t:.2f}' for t in times)}; target <= 2 s)")
+
+
+if __name__ == "__main__":
+    main()
