@@ -281,16 +281,19 @@ class QLearningExperiment:
 
 
 def _band(ep: learners.Episode) -> dict[str, float]:
-    metrics: dict[str, float] = {}
-    values = (ep.returns, ep.lengths, ep.success, ep.max_delta, ep.td_error)
+    rows = [ep.returns, ep.lengths, ep.success, ep.max_delta, ep.td_error]
+    names = PER_AGENT
     if ep.gap is not None:
-        values += (ep.gap[:, 0], ep.gap[:, 1])
-    names = PER_AGENT + ("gap/optimum", "gap/start")
-    for name, v in zip(names, values):
-        metrics[name] = float(v.mean())
-        metrics[name + "_std"] = float(v.std())
-        metrics[name + "_min"] = float(v.min())
-        metrics[name + "_max"] = float(v.max())
+        rows += [ep.gap[:, 0], ep.gap[:, 1]]
+        names += ("gap/optimum", "gap/start")
+    v = np.stack(rows)
+    stats = zip(v.mean(1).tolist(), v.std(1).tolist(), v.min(1).tolist(), v.max(1).tolist())
+    metrics: dict[str, float] = {}
+    for name, (mean, std, low, high) in zip(names, stats):
+        metrics[name] = mean
+        metrics[name + "_std"] = std
+        metrics[name + "_min"] = low
+        metrics[name + "_max"] = high
     return metrics
 
 

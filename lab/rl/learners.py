@@ -365,7 +365,7 @@ def numpy_engine(table: Table, st: Settings, rngs: Sequence[tuple[np.random.Gene
         if tick == deadline:
             ended = np.flatnonzero(done | (np.array(ends) == tick)).tolist()
         elif np.count_nonzero(done):
-            ended = np.flatnonzero(done).tolist()
+            ended = done.nonzero()[0].tolist()
         else:
             ended = None
         if ended:
