@@ -124,8 +124,11 @@ class _Greedy:
         off = self.offsets.get(n)
         if off is None:
             off = self.offsets[n] = np.arange(0, n * self.A, self.A)
-        best = q.ravel().take(off + q.argmax(1))
-        mask = (q == best[:, None]).view(np.uint8) @ self.pow2
+        first = q.argmax(1)
+        tied = q == q.ravel().take(off + first)[:, None]
+        if np.count_nonzero(tied) == n:  # no row has a tie: the argmax is the answer
+            return first
+        mask = tied.view(np.uint8) @ self.pow2
         k = (u * self.count.take(mask)).astype(np.intp)
         return self.select.take(mask * self.A + k)
 
@@ -277,6 +280,7 @@ def numpy_engine(table: Table, st: Settings, rngs: Sequence[tuple[np.random.Gene
     q_out[:] = [Q[: N * S].reshape(N, S, A)]
     ar = np.arange(N)
     base = ar * S
+    baseA = base * A
     env_rngs = [e for e, _ in rngs]
     agent_rngs = [g for _, g in rngs]
     EB = 2 * BLOCK
@@ -309,6 +313,7 @@ def numpy_engine(table: Table, st: Settings, rngs: Sequence[tuple[np.random.Gene
     if not sarsa:
         U1, U2, RA = views()
     records: list[list[tuple]] = [[] for _ in range(N)]
+    finished = [0] * E  # agents done with each episode
     gaps: list[dict[int, tuple[float, float]]] = [{} for _ in range(N)]
     ep = [0] * N
     eps = np.array([eps_table[0]] * N)
@@ -345,7 +350,7 @@ def numpy_engine(table: Table, st: Settings, rngs: Sequence[tuple[np.random.Gene
         else:
             o = sa
         s2, r, done, g = nxt.take(o), rew.take(o), term.take(o), discount.take(o)
-        fi = rows * A + a
+        fi = baseA + sa
         qsa = Qf.take(fi)
         next_rows = base + s2
         if sarsa:
@@ -362,41 +367,54 @@ def numpy_engine(table: Table, st: Settings, rngs: Sequence[tuple[np.random.Gene
         abs_td = np.abs(td)
         tdsum += abs_td
         np.maximum(maxtd, abs_td, out=maxtd)  # alpha * max|td| = max|alpha td|: rounding keeps order
-        if tick == deadline:
-            ended = np.flatnonzero(done | (np.array(ends) == tick)).tolist()
+        at_deadline = tick == deadline
+        if at_deadline:
+            idx = (done | (np.array(ends) == tick)).nonzero()[0]
         elif np.count_nonzero(done):
-            ended = done.nonzero()[0].tolist()
+            idx = done.nonzero()[0]
         else:
-            ended = None
-        if ended:
-            for j in ended:
+            idx = None
+        if idx is not None and idx.size:
+            # the agents that ended an episode: read their numbers in one go, then plain Python
+            ended = idx.tolist()
+            rets, tds, mtds = ret.take(idx).tolist(), tdsum.take(idx).tolist(), maxtd.take(idx).tolist()
+            outs = o.take(idx).tolist()
+            draws = EUf.take(eidx.take(idx)).tolist()
+            eidx[idx] += 1
+            ret[idx] = 0.0
+            tdsum[idx] = 0.0
+            maxtd[idx] = 0.0
+            starts, new_eps = [], []
+            for i, j in enumerate(ended):
                 k = ep[j]
                 if k < E:
                     n = tick - start[j] + 1
-                    records[j].append((ret[j], n, succ[o[j]], alpha * maxtd[j], tdsum[j] / n))
+                    records[j].append((rets[i], n, succ[outs[i]], alpha * mtds[i], tds[i] / n))
                     if evaluate is not None and st.evaluates(k):
                         gaps[j][k] = evaluate(Q[base[j]: base[j] + S])
                     k += 1
                     ep[j] = k
+                    finished[k - 1] += 1
                     if k == E:
                         base[j] = N * S
+                        baseA[j] = N * S * A
                         done_agents += 1
-                    else:
-                        eps[j] = eps_table[k]
-                s2[j] = bisect_right(init_cum, EUf[eidx[j]])
-                eidx[j] += 1
+                new_eps.append(eps_table[min(k, E - 1)])
+                starts.append(bisect_right(init_cum, draws[i]))
                 start[j] = tick + 1
                 ends[j] = tick + limit
-                ret[j] = maxtd[j] = tdsum[j] = 0.0
-                if sarsa:
+            s2[idx] = starts
+            eps[idx] = new_eps
+            if sarsa:
+                for j in ended:
                     pj = AUf[aidx[j]]
                     aidx[j] += 1
                     a2[j] = int(pj[1] * A) if pj[0] < eps[j] else int(_greedy(Q[base[j] + s2[j]][None], pj[1:])[0])
-            deadline = min(ends)
-            low = min(ep)
-            while emitted < low:
+            while emitted < E and finished[emitted] == N:
                 yield _episode(emitted, records, gaps, st)
                 emitted += 1
+        if at_deadline:  # a new episode ends later than any running one: only here can the deadline move
+            deadline = min(ends)
         s = s2
         if sarsa:
             a = a2
