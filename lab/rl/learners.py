@@ -160,6 +160,7 @@ def python_engine(table: Table, st: Settings, env_rng: np.random.Generator, agen
     Q = [[0.0] * nA for _ in range(nS)]
     q_out[:] = [Q]
     alpha, gamma, limit, sarsa = st.alpha, st.gamma, st.limit, st.algorithm == "sarsa"
+    det = int(table.n_out.max()) == 1
     env, agent = _Draws(env_rng), _Draws(agent_rng)
     for k in range(st.episodes):
         eps = st.epsilons[k]
@@ -179,7 +180,10 @@ def python_engine(table: Table, st: Settings, env_rng: np.random.Generator, agen
                     m = max(row)
                     a = row.index(m) if row.count(m) == 1 else _tie(row, m, au[ai + 1])
                 ai += 2
-                s2, r, done, ok = out[s][a][bisect_right(cum[s][a], eu[ei])]
+                if det:  # one outcome: the env still draws its uniform, unread
+                    s2, r, done, ok = out[s][a][0]
+                else:
+                    s2, r, done, ok = out[s][a][bisect_right(cum[s][a], eu[ei])]
                 ei += 1
                 t += 1
                 q = row[a]

@@ -166,5 +166,6 @@ def evaluate(t: Table, policy: np.ndarray, gamma: float) -> np.ndarray:
     import scipy.sparse as sp
     from scipy.sparse.linalg import spsolve
 
-    m = sp.csc_matrix((cont.ravel(), (rows, cols)), shape=(t.n_states, t.n_states))
-    return np.asarray(spsolve(sp.identity(t.n_states, format="csc") - g * m, r_pi))
+    data = np.concatenate([np.ones(t.n_states), -g * cont.ravel()])  # I - g P_pi, duplicates summed
+    m = sp.csc_matrix((data, (np.concatenate([idx, rows]), np.concatenate([idx, cols]))), shape=(t.n_states, t.n_states))
+    return np.asarray(spsolve(m, r_pi))
