@@ -259,6 +259,15 @@ class QLearningExperiment:
         return q[None] if q.ndim == 2 else q
 
     def artifacts(self, decision: Decision) -> dict[str, Any]:
+        """What a page draws once the run ends.
+
+        ``q`` (agents, S, A); ``v_star``, ``q_star``, ``optimal_policy`` from value iteration;
+        ``greedy_policy`` (agents, S) and its exact values ``v_greedy`` (agents, S);
+        ``reachable`` (S,) the states the gap is measured on; ``action_names``; ``step_limit``;
+        ``reward_threshold``; ``grid`` (see `lab.rl.envs.grid_info`: shape, desc rows, start,
+        goal, holes, cliff cells); ``replay``: one seeded greedy episode of agent 0 (states,
+        actions, rewards, grid cells, terminated, success, return).
+        """
         q = self.q()
         greedy = q.argmax(axis=2)
         v_greedy = np.stack([tables.evaluate(self.table, pi, self.config.gamma) for pi in greedy])
