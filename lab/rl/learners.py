@@ -5,7 +5,7 @@ uniform per reset and one per step, exactly as Gymnasium's toy-text envs consume
 ``np_random`` (``categorical_sample`` draws ``np_random.random()`` once); the *agent
 stream* gives a pair per action choice (explore if the first < epsilon, then the random
 action ``int(second * n_actions)``; otherwise a best action, ties broken by the same second
-uniform: the k-th of the tied actions, k = ``int(second * ties)``, as Sutton and Barto ask).
+uniform: the k-th of the tied actions, k = ``int(second * ties)``, i.e. ties broken at random).
 
 - `python_engine` (one agent): pure Python floats and lists in the inner loop, random
   numbers drawn in blocks, outcomes picked with ``bisect`` on cumulative probabilities.
@@ -16,7 +16,7 @@ uniform: the k-th of the tied actions, k = ``int(second * ties)``, as Sutton and
 - `gym_engine`: the real environment, ``env.step`` with its TimeLimit, its ``np_random``
   replaced by the agent's env stream.
 
-Given the same streams all three produce the same Q-tables bit for bit (tests hold them to it).
+Given the same streams all engines produce the same Q-tables bit for bit (tests hold them to it).
 Each engine yields one `Episode` per episode once every agent has finished it.
 """
 
@@ -26,7 +26,7 @@ import math
 from bisect import bisect_right
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
@@ -514,7 +514,3 @@ def _goal_states(key: EnvKey) -> set[int] | None:
         return None
     return {i for i, ch in enumerate("".join(key.desc)) if ch == "G"}
 
-
-def greedy_q(q: Any) -> np.ndarray:
-    """Q as a float array whatever the engine kept (lists of lists or arrays)."""
-    return np.asarray(q, dtype=float)
