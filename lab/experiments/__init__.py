@@ -16,6 +16,7 @@ LABS: dict[str, str] = {
     "kmeans": "lab.experiments.kmeans:KMeansConfig",
     "classifier": "lab.experiments.classifier:ClassifierConfig",
     "cnn": "lab.experiments.cnn:CNNConfig",
+    "qlearning": "lab.experiments.qlearning:QLearningConfig",
 }
 
 

@@ -1,0 +1,1 @@
+"""Tabular reinforcement learning: Gymnasium's toy-text MDPs as arrays, value iteration, fast learners."""
