@@ -42,23 +42,23 @@ def decision_marks(decision: Decision | None, *, label: bool = True) -> list[alt
     marks = []
     stop = pd.DataFrame({"step": [decision.step], "reason": [decision.reason], "kind": [f"stop: {decision.kind.replace('_', ' ')}"]})
     rule = alt.Chart(stop).mark_rule(color=STOP_COLOUR, strokeDash=[6, 4], strokeWidth=2).encode(
-        x="step:Q", tooltip=[alt.Tooltip("kind:N", title="decision"), alt.Tooltip("reason:N"), alt.Tooltip("step:Q")]
+        x=alt.X("step:Q"), tooltip=[alt.Tooltip("kind:N", title="decision"), alt.Tooltip("reason:N"), alt.Tooltip("step:Q")]
     )
     marks.append(rule)
     if label:
         marks.append(
             alt.Chart(stop).mark_text(align="left", dx=4, dy=-6, color=STOP_COLOUR, fontWeight="bold")
-            .encode(x="step:Q", y=alt.value(8), text="kind:N")
+            .encode(x=alt.X("step:Q"), y=alt.value(8), text=alt.Text("kind:N"))
         )
     if decision.best_step is not None and decision.best_step != decision.step:
         best = pd.DataFrame({"step": [decision.best_step], "kind": ["best"]})
         marks.append(
-            alt.Chart(best).mark_rule(color=BEST_COLOUR, strokeWidth=2).encode(x="step:Q", tooltip=["kind:N", "step:Q"])
+            alt.Chart(best).mark_rule(color=BEST_COLOUR, strokeWidth=2).encode(x=alt.X("step:Q"), tooltip=[alt.Tooltip("kind:N"), alt.Tooltip("step:Q")])
         )
         if label:
             marks.append(
                 alt.Chart(best).mark_text(align="right", dx=-4, dy=-6, color=BEST_COLOUR, fontWeight="bold")
-                .encode(x="step:Q", y=alt.value(8), text="kind:N")
+                .encode(x=alt.X("step:Q"), y=alt.value(8), text=alt.Text("kind:N"))
             )
     return marks
 
@@ -101,9 +101,9 @@ def floor_line(value: float, label: str) -> alt.LayerChart:
     """A horizontal dotted line at `value` (an optimum, a tolerance) with its label at the left."""
     data = pd.DataFrame({"value": [value], "label": [label]})
     rule = alt.Chart(data).mark_rule(color="#444", strokeDash=[2, 3]).encode(
-        y="value:Q", tooltip=["label:N", alt.Tooltip("value:Q", format=".4g")]
+        y=alt.Y("value:Q"), tooltip=[alt.Tooltip("label:N"), alt.Tooltip("value:Q", format=".4g")]
     )
-    text = alt.Chart(data).mark_text(align="left", dx=4, dy=-6, color="#444").encode(y="value:Q", x=alt.value(0), text="label:N")
+    text = alt.Chart(data).mark_text(align="left", dx=4, dy=-6, color="#444").encode(y=alt.Y("value:Q"), x=alt.value(0), text=alt.Text("label:N"))
     return alt.layer(rule, text)
 
 
@@ -133,9 +133,9 @@ def grid_heatmap(cells: pd.DataFrame, *, z_title: str, scheme: str = "viridis", 
     sy = alt.Scale(domain=list(domain[1]), nice=False) if domain else alt.Scale(nice=False)
     return alt.Chart(cells).mark_rect(opacity=0.9).encode(
         x=alt.X("x:Q", title=x_title, scale=sx),
-        x2="x2:Q",
+        x2=alt.X2("x2:Q"),
         y=alt.Y("y:Q", title=y_title, scale=sy),
-        y2="y2:Q",
+        y2=alt.Y2("y2:Q"),
         color=alt.Color("z:Q", title=z_title, scale=alt.Scale(scheme=scheme, reverse=reverse), legend=alt.Legend(orient="right")),
         tooltip=[alt.Tooltip("cx:Q", title=x_title, format=".3g"), alt.Tooltip("cy:Q", title=y_title, format=".3g"),
                  alt.Tooltip("z:Q", title=z_title, format=".3g")],
@@ -175,9 +175,9 @@ def stop_points(results: Mapping[str, object], metric: str, log: bool = False) -
     shapes = alt.Scale(domain=["tolerance", "diverged", "non finite", "max steps", "patience", "threshold", "cancelled"],
                        range=["circle", "cross", "cross", "square", "diamond", "triangle-up", "square"])
     return alt.Chart(frame).mark_point(size=120, filled=True, stroke="black", strokeWidth=1).encode(
-        x="step:Q", y="value:Q", color=alt.Color("run:N", legend=None),
+        x=alt.X("step:Q"), y=alt.Y("value:Q"), color=alt.Color("run:N", legend=None),
         shape=alt.Shape("decision:N", scale=shapes, legend=alt.Legend(orient="bottom", title="stop")),
-        tooltip=["run:N", "decision:N", "reason:N", "step:Q"],
+        tooltip=[alt.Tooltip("run:N"), alt.Tooltip("decision:N"), alt.Tooltip("reason:N"), alt.Tooltip("step:Q")],
     )
 
 
@@ -199,7 +199,7 @@ def runs_chart(results: Mapping[str, object], metric: str, *, title: str, log: b
                 scale=alt.Scale(type="log") if log else alt.Scale(zero=False)),
         color=alt.Color("run:N", title=None, scale=colour_scale(names),
                         legend=alt.Legend(orient="bottom", columns=3, labelLimit=220) if legend else None),
-        tooltip=["run:N", "step:Q", alt.Tooltip("value:Q", format=".4g")],
+        tooltip=[alt.Tooltip("run:N"), alt.Tooltip("step:Q"), alt.Tooltip("value:Q", format=".4g")],
     )
     points = stop_points(results, metric, log).encode(color=alt.Color("run:N", scale=colour_scale(names), legend=None),
                                                       shape=alt.Shape("decision:N", legend=None))

@@ -38,7 +38,7 @@ def surface_chart(surface: Surface, results: Mapping[str, RunResult], upto: int 
     layers = [charts.grid_heatmap(surface_cells(surface.name), z_title="log₁₀(f − f*)", scheme="viridis", domain=bounds)]
     minima = pd.DataFrame([{"x": x, "y": y} for x, y in surface.minima])
     layers.append(alt.Chart(minima).mark_point(shape="diamond", size=160, color="white", filled=True, stroke="black")
-                  .encode(x="x:Q", y="y:Q", tooltip=["x:Q", "y:Q"]))
+                  .encode(x=alt.X("x:Q"), y=alt.Y("y:Q"), tooltip=[alt.Tooltip("x:Q"), alt.Tooltip("y:Q")]))
     rows = []
     for label, result in results.items():
         steps = [s for s in result.steps if upto is None or s.step <= upto]
@@ -53,10 +53,10 @@ def surface_chart(surface: Surface, results: Mapping[str, RunResult], upto: int 
     paths = pd.DataFrame(rows, columns=["run", "step", "x", "y"])
     colour = alt.Color("run:N", scale=charts.colour_scale(names), legend=alt.Legend(orient="bottom", title=None))
     layers.append(alt.Chart(paths).mark_line(strokeWidth=2, clip=True, point=False).encode(
-        x="x:Q", y="y:Q", order="step:Q", color=colour, tooltip=["run:N", "step:Q", alt.Tooltip("x:Q", format=".4g"), alt.Tooltip("y:Q", format=".4g")]))
+        x=alt.X("x:Q"), y=alt.Y("y:Q"), order=alt.Order("step:Q"), color=colour, tooltip=[alt.Tooltip("run:N"), alt.Tooltip("step:Q"), alt.Tooltip("x:Q", format=".4g"), alt.Tooltip("y:Q", format=".4g")]))
     heads = paths.groupby("run", as_index=False).last() if len(paths) else paths
     layers.append(alt.Chart(heads).mark_point(size=90, filled=True, stroke="white", strokeWidth=1.5, clip=True).encode(
-        x="x:Q", y="y:Q", color=alt.Color("run:N", scale=charts.colour_scale(names), legend=None), tooltip=["run:N", "step:Q"]))
+        x=alt.X("x:Q"), y=alt.Y("y:Q"), color=alt.Color("run:N", scale=charts.colour_scale(names), legend=None), tooltip=[alt.Tooltip("run:N"), alt.Tooltip("step:Q")]))
     return alt.layer(*layers).properties(height=height, title=f"{surface.label}: paths over log₁₀(f − f*)")
 
 

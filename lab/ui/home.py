@@ -42,5 +42,5 @@ def demo_chart(result: RunResult) -> alt.LayerChart:
     frame = pd.DataFrame({"step": xs, "metric": "x", "value": values})
     return charts.line_chart(
         frame, decision=result.decision, height=260, y_title="x (symmetric log scale)", symlog=True,
-        extra=[alt.Chart(pd.DataFrame({"value": [0.0]})).mark_rule(color="#999").encode(y="value:Q")],
+        extra=[alt.Chart(pd.DataFrame({"value": [0.0]})).mark_rule(color="#999").encode(y=alt.Y("value:Q"))],
     )

@@ -35,7 +35,7 @@ def cuts(result: RunResult) -> list[int]:
 
 def cut_rules(result: RunResult) -> alt.Chart:
     frame = pd.DataFrame({"step": cuts(result), "what": "lr cut"})
-    return alt.Chart(frame).mark_rule(color="#9467bd", strokeDash=[3, 3]).encode(x="step:Q", tooltip=["what:N", "step:Q"])
+    return alt.Chart(frame).mark_rule(color="#9467bd", strokeDash=[3, 3]).encode(x=alt.X("step:Q"), tooltip=[alt.Tooltip("what:N"), alt.Tooltip("step:Q")])
 
 
 def training_charts(results: Mapping[str, RunResult], chosen: str) -> tuple[alt.LayerChart, alt.LayerChart]:

@@ -26,17 +26,17 @@ def curve_chart(result: RunResult, patience: int) -> alt.LayerChart:
     colour = alt.Color("metric:N", title=None, scale=charts.colour_scale(names), legend=alt.Legend(orient="bottom"))
     base = alt.Chart(seen).mark_line(strokeWidth=2).encode(
         x=alt.X("step:Q", title="epoch"), y=alt.Y("value:Q", title="loss", scale=alt.Scale(zero=False)), color=colour,
-        tooltip=["metric:N", "step:Q", alt.Tooltip("value:Q", format=".4f")])
+        tooltip=[alt.Tooltip("metric:N"), alt.Tooltip("step:Q"), alt.Tooltip("value:Q", format=".4f")])
     after = alt.Chart(unseen).mark_line(strokeWidth=1.5, opacity=0.3, strokeDash=[4, 2]).encode(
-        x="step:Q", y="value:Q", color=colour, tooltip=["metric:N", "step:Q", alt.Tooltip("value:Q", format=".4f")])
+        x=alt.X("step:Q"), y=alt.Y("value:Q"), color=colour, tooltip=[alt.Tooltip("metric:N"), alt.Tooltip("step:Q"), alt.Tooltip("value:Q", format=".4f")])
     layers = [base, after]
     best = decision.best_step
     if best is not None and decision.kind == "patience":
         window = pd.DataFrame({"start": [best], "end": [decision.step], "what": [f"patience window ({patience})"]})
-        layers.insert(0, alt.Chart(window).mark_rect(color="#ffbf00", opacity=0.15).encode(x="start:Q", x2="end:Q", tooltip=["what:N"]))
+        layers.insert(0, alt.Chart(window).mark_rect(color="#ffbf00", opacity=0.15).encode(x=alt.X("start:Q"), x2=alt.X2("end:Q"), tooltip=[alt.Tooltip("what:N")]))
     minimum = pd.DataFrame({"step": [result.artifacts["val_min_step"]], "value": [result.artifacts["val_min"]], "what": ["true minimum of the whole curve"]})
     layers.append(alt.Chart(minimum).mark_point(shape="triangle-down", size=140, color="black", filled=True).encode(
-        x="step:Q", y="value:Q", tooltip=["what:N", "step:Q", alt.Tooltip("value:Q", format=".4f")]))
+        x=alt.X("step:Q"), y=alt.Y("value:Q"), tooltip=[alt.Tooltip("what:N"), alt.Tooltip("step:Q"), alt.Tooltip("value:Q", format=".4f")]))
     layers += charts.decision_marks(decision)
     return alt.layer(*layers).properties(title="loss by epoch (faded: what the rule never saw)", height=340)
 
