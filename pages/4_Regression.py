@@ -81,10 +81,10 @@ def draw(result, final):
 with board:
     st.toggle("log scale for the MSE", key=f"{P}.log")
     if config is None:
+        if dataset == "csv" and data is None:
+            st.info("Upload a CSV: one row per sample, numeric columns; then pick the column to predict.")
         kept = live.kept_results(P)
         if kept:
             draw(kept["run"], True)
-        elif dataset == "csv" and data is None:
-            st.info("Upload a CSV: one row per sample, numeric columns; you then pick the column to predict.")
     else:
         live.live_run(P, config, draw, data=data, data_id=data_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import math
 
 import altair as alt
@@ -37,7 +38,7 @@ def rank_label(rank: int | None) -> str:
 
 def csv_target(prefix: str, data: bytes) -> list[str] | None:
     """The target selectbox over the file's numeric columns; the file's notes, or None after
-    showing why the file cannot be used."""
+    showing why the file (or the target kept from an earlier file) cannot be used."""
     try:
         frame, notes = read_numeric_csv(data, min_rows=MIN_ROWS)
     except ValueError as exc:
@@ -45,16 +46,30 @@ def csv_target(prefix: str, data: bytes) -> list[str] | None:
         return None
     columns = list(frame.columns)
     key = form.key(prefix, "target")
-    if st.session_state.get(key) not in columns:
+    problem = None
+    kept = st.session_state.get(key)
+    if kept not in columns:
+        if kept and kept in _header(data):
+            problem = f"the target column {kept!r} is text in this file, not numbers; choose a numeric column"
         st.session_state[key] = columns[-1]
     target = st.selectbox("target column (numeric columns only)", columns, key=key,
                           help="The column to predict; every other numeric column is a feature. Text columns are left out.")
-    try:
-        _, _, features, more = regression_data_from_csv(data, target)
-    except ValueError as exc:
-        st.error(f"This file cannot be used: {exc}.")
+    if problem is None:
+        try:
+            _, _, features, more = regression_data_from_csv(data, target)
+        except ValueError as exc:
+            problem = str(exc)
+    if problem is not None:
+        st.error(f"This file cannot be used: {'; '.join([problem, *notes])}.")
         return None
-    return [*notes, *more, f"{len(features)} feature(s): {', '.join(features[:12])}{' ...' if len(features) > 12 else ''}"]
+    return [*more, f"{len(features)} feature(s): {', '.join(features[:12])}{' ...' if len(features) > 12 else ''}"]
+
+
+def _header(data: bytes) -> list[str]:
+    try:
+        return [str(c) for c in pd.read_csv(io.BytesIO(data), nrows=0).columns]
+    except (ValueError, UnicodeDecodeError):
+        return []
 
 
 def optimum_mse(result: RunResult) -> float | None:
