@@ -86,20 +86,46 @@ def optimum_mse(result: RunResult) -> float | None:
     return best[1] if best else None
 
 
+def _log_axis(chart: alt.LayerChart, frame: pd.DataFrame, title: str) -> alt.LayerChart:
+    """Ticks at powers of ten only (at most about six), written plainly in the middle and as
+    1e+N at the ends: Vega's own log ticks label in-between values with one digit, which misleads."""
+    values = frame["value"].to_numpy(dtype=float)
+    values = values[np.isfinite(values) & (values > 0)]
+    if len(values):
+        low, high = math.floor(math.log10(values.min())), math.ceil(math.log10(values.max()))
+        stride = max(1, math.ceil((high - low + 1) / 6))
+        ticks = [10.0**k for k in range(low, high + 1, stride)]
+        labels = "datum.value >= 1e5 || datum.value < 1e-3 ? format(datum.value, '.0e') : format(datum.value, ',')"
+        chart.layer[0].encoding.y.axis = alt.Axis(title=title, values=ticks, labelExpr=labels)
+    return chart
+
+
+def floor(value: float, last_step: int, label: str) -> alt.LayerChart:
+    """The optimum as a dotted line, labelled at the right end just under the line (the curves
+    come down onto it from above at the left)."""
+    data = pd.DataFrame({"step": [last_step], "value": [value], "label": [label]})
+    text = alt.Chart(data).mark_text(align="right", baseline="top", dy=4, color="#444").encode(x="step:Q", y="value:Q", text="label:N")
+    return alt.layer(charts.floor_line(value, ""), text)
+
+
 def mse_chart(result: RunResult, log: bool) -> alt.LayerChart:
     """Train and validation MSE by epoch, the closed-form optimum as a floor, the decision marked."""
     frame = charts.select_metrics(result.history(), list(NAMES), NAMES)
-    floor = optimum_mse(result)
-    extra = [charts.floor_line(floor, f"least-squares optimum (train) {floor:.4g}")] if floor and (floor > 0 or not log) else []
-    return charts.line_chart(frame, title="mean squared error by epoch", log=log, decision=result.decision, extra=extra,
-                             height=HEIGHT, x_title="epoch", y_title="MSE")
+    optimum = optimum_mse(result)
+    extra = []
+    if optimum is not None and (optimum > 0 or not log) and len(frame):
+        extra.append(floor(optimum, int(frame["step"].max()), f"closed-form optimum {_fmt(optimum)}"))
+    chart = charts.line_chart(frame, title="mean squared error by epoch", log=log, decision=result.decision, extra=extra,
+                              height=HEIGHT, x_title="epoch", y_title="MSE")
+    return _log_axis(chart, frame, "MSE") if log else chart
 
 
 def gap_chart(result: RunResult) -> alt.LayerChart:
     """How far the training MSE is above the optimum's, on a log scale."""
     frame = charts.select_metrics(result.history(), ["gap/optimum"], {"gap/optimum": "train MSE − optimum MSE"})
-    return charts.line_chart(frame, title="gap to the closed-form optimum (log)", log=True, decision=result.decision,
-                             height=HEIGHT, x_title="epoch", y_title="MSE − MSE*")
+    chart = charts.line_chart(frame, title="gap to the closed-form optimum", log=True, decision=result.decision,
+                              height=HEIGHT, x_title="epoch")
+    return _log_axis(chart, frame, "MSE − MSE* (log)")
 
 
 def _fmt(value: float | None) -> str:
@@ -123,7 +149,7 @@ def figures(result: RunResult) -> list[tuple[str, str, str]]:
     which = f"the weights restored from epoch {best}" if best is not None else "the weights after the last epoch"
     return [
         ("train MSE", _fmt(_at(result, "train/loss", best)), f"MSE on the training split, {which}"),
-        ("optimum MSE (closed form)", _fmt(optimum_mse(result)), "least squares on the same scaled training split (numpy.linalg.lstsq)"),
+        ("optimum MSE", _fmt(optimum_mse(result)), "the closed form: least squares on the same scaled training split (numpy.linalg.lstsq)"),
         ("validation MSE", _fmt(_at(result, "val/loss", best)), f"MSE on the held-out rows, {which}"),
         ("epochs run", f"{epochs}", "one epoch = one pass over the training rows" + (f"; best epoch {best}" if best is not None else "")),
     ]
@@ -152,17 +178,17 @@ def weights_frame(result: RunResult) -> pd.DataFrame:
 
 
 def weights_chart(frame: pd.DataFrame) -> alt.Chart:
-    """Grouped bars: the learned weight beside the closed-form one, per feature (finite values only)."""
+    """Grouped bars, one pair per feature (names read across): the learned weight and the closed-form one."""
     long = frame.melt(id_vars="feature", var_name="weights", value_name="value")
     long = long[np.isfinite(long["value"].to_numpy(dtype=float))]
     colour = alt.Color("weights:N", title=None, scale=charts.colour_scale(["learned", "closed form"]), legend=alt.Legend(orient="bottom"))
     return alt.Chart(long).mark_bar().encode(
-        x=alt.X("feature:N", sort=list(frame["feature"]), title=None, axis=alt.Axis(labelAngle=-45)),
-        xOffset=alt.XOffset("weights:N", sort=["learned", "closed form"]),
-        y=alt.Y("value:Q", title="weight (on scaled features)"),
+        y=alt.Y("feature:N", sort=list(frame["feature"]), title=None),
+        yOffset=alt.YOffset("weights:N", sort=["learned", "closed form"]),
+        x=alt.X("value:Q", title="weight (on the scaled features)"),
         color=colour,
         tooltip=["feature:N", "weights:N", alt.Tooltip("value:Q", format=".4g")],
-    ).properties(title="learned weights beside the closed-form ones", height=HEIGHT)
+    ).properties(title="weights: learned and closed form", height=alt.Step(10))
 
 
 def prediction_chart(result: RunResult) -> alt.LayerChart:
@@ -184,7 +210,7 @@ def prediction_chart(result: RunResult) -> alt.LayerChart:
     line = alt.Chart(pd.DataFrame({"actual": domain, "predicted": domain})).mark_line(color="#444", strokeDash=[4, 3]).encode(
         x="actual:Q", y="predicted:Q")
     outside = len(y_true) - int(inside.sum())
-    title = "predicted vs actual (validation); dashed: y = x"
+    subtitle = "dashed: y = x (perfect)"
     if outside:
-        title += f"; {outside} prediction(s) off the chart"
-    return alt.layer(line, dots).properties(title=title, height=HEIGHT)
+        subtitle = f"{outside} of {len(y_true)} off the chart; {subtitle}"
+    return alt.layer(line, dots).properties(title=alt.TitleParams("predicted vs actual (validation)", subtitle=subtitle), height=HEIGHT)

@@ -33,7 +33,7 @@ def test_default_run_reaches_the_closed_form_floor(open_app):
     assert len(at.get("vega_lite_chart")) == 4
     figures = _metrics(at)
     # Full-batch descent at a stable lr on standardised features ends on the least-squares MSE.
-    assert _number(figures["train MSE"]) == _number(figures["optimum MSE (closed form)"])
+    assert _number(figures["train MSE"]) == _number(figures["optimum MSE"])
     assert figures["epochs run"] == "100"
     limit = RegressionExperiment(RegressionConfig()).max_stable_lr()
     caption = " ".join(c.value for c in at.caption)
@@ -42,12 +42,12 @@ def test_default_run_reaches_the_closed_form_floor(open_app):
 
 def test_more_noise_redraws_and_raises_the_floor(open_app):
     at = open_app(PAGE)
-    before, floor = chart_data(at), _number(_metrics(at)["optimum MSE (closed form)"])
+    before, floor = chart_data(at), _number(_metrics(at)["optimum MSE"])
     at.slider(key="reg.noise").set_value(40.0).run()
     assert not at.exception and not at.error
     assert chart_data(at) != before
     # The noise's variance is what no linear model can fit: 40² against 10².
-    assert _number(_metrics(at)["optimum MSE (closed form)"]) > 10 * floor
+    assert _number(_metrics(at)["optimum MSE"]) > 10 * floor
 
 
 def test_log_toggle_redraws_without_rerunning(open_app):
@@ -73,7 +73,7 @@ def test_presets_show_their_lessons(open_app):
         else:
             assert not at.error, name
         if name == "no_scaling":
-            assert _number(figures["train MSE"]) > 10 * _number(figures["optimum MSE (closed form)"])
+            assert _number(figures["train MSE"]) > 10 * _number(figures["optimum MSE"])
         if name == "early_stopping":
             assert "restored the weights of step" in at.success[0].value
             best = result.decision.best_step
@@ -93,7 +93,7 @@ def test_csv_upload_runs_and_a_text_target_keeps_the_last_result(open_app):
     assert at.selectbox(key="reg.target").value == "price"
     assert "ignored non-numeric column(s): city" in " ".join(c.value for c in at.caption)
     # y is exactly linear in a and b: least squares fits it to rounding.
-    assert _number(_metrics(at)["optimum MSE (closed form)"]) < 1e-9
+    assert _number(_metrics(at)["optimum MSE"]) < 1e-9
     kept = _result(at)
     text_price = _csv(["a,b,price", *(f"{x:.6f},{z:.6f},{'dear' if x > 0 else 'cheap'}" for x, z in zip(a, b))])
     at.file_uploader(key="reg.file").set_value(("labels.csv", text_price, "text/csv")).run()
