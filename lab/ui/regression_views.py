@@ -26,6 +26,7 @@ MONITORS = ("val/loss", "train/loss", "gap/optimum")
 #: Above this many features the weights are a table rather than bars.
 MAX_BARS = 20
 HEIGHT = 300
+CURVE_HEIGHT = 340
 
 
 def batch_label(size: int | None) -> str:
@@ -116,7 +117,7 @@ def mse_chart(result: RunResult, log: bool) -> alt.LayerChart:
     if optimum is not None and (optimum > 0 or not log) and len(frame):
         extra.append(floor(optimum, int(frame["step"].max()), f"closed-form optimum {_fmt(optimum)}"))
     chart = charts.line_chart(frame, title="mean squared error by epoch", log=log, decision=result.decision, extra=extra,
-                              height=HEIGHT, x_title="epoch", y_title="MSE")
+                              height=CURVE_HEIGHT, x_title="epoch", y_title="MSE")
     return _log_axis(chart, frame, "MSE") if log else chart
 
 
@@ -124,7 +125,7 @@ def gap_chart(result: RunResult) -> alt.LayerChart:
     """How far the training MSE is above the optimum's, on a log scale."""
     frame = charts.select_metrics(result.history(), ["gap/optimum"], {"gap/optimum": "train MSE − optimum MSE"})
     chart = charts.line_chart(frame, title="gap to the closed-form optimum", log=True, decision=result.decision,
-                              height=HEIGHT, x_title="epoch")
+                              height=CURVE_HEIGHT, x_title="epoch")
     return _log_axis(chart, frame, "MSE − MSE* (log)")
 
 
