@@ -4,6 +4,7 @@ show their lesson, uploads good and bad (a text target) keep the page working.""
 import math
 
 import numpy as np
+import pytest
 from apptools import chart_data
 
 from lab.experiments.regression import PRESETS, RegressionConfig, RegressionExperiment
@@ -124,3 +125,14 @@ def test_invalid_settings_show_the_field_and_keep_the_result(open_app):
     assert not at.exception
     assert "effective_rank" in at.error[0].value
     assert _result(at) is kept and len(at.get("vega_lite_chart")) == 4
+
+
+def test_live_floor_is_the_closed_form_optimum_before_the_run_ends():
+    import lab
+    from lab.records import RunResult
+    from lab.ui import regression_views as views
+
+    finished = lab.run(RegressionConfig(n_samples=80, n_features=4, epochs=12))
+    partial = RunResult(finished.config, finished.steps[:3], None, {}, 0.0)  # as live_run draws it mid-run
+    assert views.optimum_mse(partial) == pytest.approx(finished.artifacts["optimum"]["train_mse"], rel=1e-9)
+    assert views.optimum_mse(RunResult(finished.config, [], None, {}, 0.0)) is None
