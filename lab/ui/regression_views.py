@@ -87,10 +87,10 @@ def optimum_mse(result: RunResult) -> float | None:
     return best[1] if best else None
 
 
-def _log_axis(chart: alt.LayerChart, frame: pd.DataFrame, title: str) -> alt.LayerChart:
+def _log_axis(chart: alt.LayerChart, frame: pd.DataFrame, title: str, also: float | None = None) -> alt.LayerChart:
     """Ticks at powers of ten only (at most about six), written plainly in the middle and as
     1e+N at the ends: Vega's own log ticks label in-between values with one digit, which misleads."""
-    values = frame["value"].to_numpy(dtype=float)
+    values = np.append(frame["value"].to_numpy(dtype=float), np.nan if also is None else also)
     values = values[np.isfinite(values) & (values > 0)]
     if len(values):
         low, high = math.floor(math.log10(values.min())), math.ceil(math.log10(values.max()))
@@ -118,7 +118,7 @@ def mse_chart(result: RunResult, log: bool) -> alt.LayerChart:
         extra.append(floor(optimum, int(frame["step"].max()), f"closed-form optimum {_fmt(optimum)}"))
     chart = charts.line_chart(frame, title="mean squared error by epoch", log=log, decision=result.decision, extra=extra,
                               height=CURVE_HEIGHT, x_title="epoch", y_title="MSE")
-    return _log_axis(chart, frame, "MSE") if log else chart
+    return _log_axis(chart, frame, "MSE", optimum) if log else chart
 
 
 def gap_chart(result: RunResult) -> alt.LayerChart:
@@ -209,7 +209,7 @@ def prediction_chart(result: RunResult) -> alt.LayerChart:
         x=alt.X("actual:Q", scale=scale), y=alt.Y("predicted:Q", scale=scale),
         tooltip=[alt.Tooltip("actual:Q", format=".4g"), alt.Tooltip("predicted:Q", format=".4g")])
     line = alt.Chart(pd.DataFrame({"actual": domain, "predicted": domain})).mark_line(color="#444", strokeDash=[4, 3]).encode(
-        x="actual:Q", y="predicted:Q")
+        x=alt.X("actual:Q", scale=scale), y=alt.Y("predicted:Q", scale=scale))
     outside = len(y_true) - int(inside.sum())
     subtitle = "dashed: y = x (perfect)"
     if outside:

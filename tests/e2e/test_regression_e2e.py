@@ -40,8 +40,24 @@ def test_regression(page, app_url):
 def test_regression_diverging_preset(page, app_url):
     open_page(page, app_url, "Regression")
     page.get_by_role("button", name="Too large a learning rate diverges").click()
-    page.get_by_text("Diverged at step").first.wait_for(timeout=30_000)
+    page.get_by_text("Diverged at step").first.wait_for(timeout=60_000)
     wait_idle(page)
     no_exception(page)
     assert page.locator('[data-testid="stVegaLiteChart"]').count() == 4
     screenshot(page, "regression_diverged")
+
+
+def test_regression_csv_upload(page, app_url, tmp_path):
+    rows = ["size,rooms,city,price"] + [f"{40 + 7 * i},{1 + i % 4},c{i % 3},{1000 + 31 * i + 50 * (i % 4) + 20 * ((7 * i) % 5 - 2)}" for i in range(30)]
+    path = tmp_path / "houses.csv"
+    path.write_text("\n".join(rows) + "\n")
+    open_page(page, app_url, "Regression")
+    page.get_by_text("my CSV").click()
+    wait_idle(page)
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(path))
+    page.get_by_text("2 feature(s): size, rooms").wait_for(timeout=60_000)
+    page.get_by_text("ignored non-numeric column(s): city").first.wait_for(timeout=60_000)
+    wait_idle(page)
+    no_exception(page)
+    assert page.locator('[data-testid="stVegaLiteChart"]').count() == 4
+    screenshot(page, "regression_csv")
