@@ -305,17 +305,17 @@ PRESETS: dict[str, Preset] = {
             "about as often as down once it nears the optimum, and never settles on it at a "
             "constant lr."
         ),
-        config=RegressionConfig(batch_size=1, lr=0.003, epochs=30),
+        config=RegressionConfig(batch_size=1, lr=0.002, epochs=30),
     ),
     "too_large_lr": Preset(
         title="Too large a learning rate diverges",
         lesson=(
             "Full-batch descent on a quadratic converges only for lr below 2 / (largest "
-            "curvature), about 0.84 here. At lr = 1.2 every step overshoots the valley floor by "
+            "curvature), about 0.84 here. At lr = 1 every step overshoots the valley floor by "
             "more than it corrects, the loss grows by a constant factor per epoch, and the run "
             "stops with 'diverged' once train/loss passes the threshold."
         ),
-        config=RegressionConfig(lr=1.2, epochs=100),
+        config=RegressionConfig(lr=1.0, epochs=100),
     ),
     "early_stopping": Preset(
         title="Early stopping on a small, noisy dataset",
@@ -326,7 +326,7 @@ PRESETS: dict[str, Preset] = {
             "restores the weights of the best epoch, which predict new rows far better than the "
             "weights of the last one."
         ),
-        config=RegressionConfig(n_samples=60, n_features=40, noise=50.0, val_fraction=0.25, lr=0.15, epochs=2000,
+        config=RegressionConfig(n_samples=60, n_features=40, noise=50.0, val_fraction=0.25, lr=0.2, epochs=2000,
                                 stopping=StoppingConfig(enabled=True, patience=20, restore_best=True)),
     ),
 }

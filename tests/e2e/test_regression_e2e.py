@@ -1,0 +1,63 @@
+"""The Regression page in a real browser: a slider redraws the curves, a diverging preset says so."""
+
+from __future__ import annotations
+
+import pytest
+from pagetools import chart_pixels, no_exception, open_page, screenshot, wait_idle
+
+pytestmark = pytest.mark.e2e
+
+
+def _press(page, slider_name: str, key: str, times: int = 1) -> None:
+    slider = page.get_by_role("slider", name=slider_name).first
+    slider.scroll_into_view_if_needed()
+    slider.focus()
+    for _ in range(times):
+        slider.press(key)
+
+
+def _changed(page, before: str, index: int = 0, timeout_ms: int = 20_000) -> bool:
+    waited = 0
+    while waited < timeout_ms:
+        page.wait_for_timeout(500)
+        waited += 500
+        wait_idle(page)
+        if chart_pixels(page, index) != before:
+            return True
+    return False
+
+
+def test_regression(page, app_url):
+    open_page(page, app_url, "Regression")
+    page.wait_for_selector('[data-testid="stVegaLiteChart"]')
+    before = chart_pixels(page, 0)
+    _press(page, "noise (std of y's noise)", "ArrowRight", 20)
+    assert _changed(page, before, 0)
+    no_exception(page)
+    screenshot(page, "regression")
+
+
+def test_regression_diverging_preset(page, app_url):
+    open_page(page, app_url, "Regression")
+    page.get_by_role("button", name="Too large a learning rate diverges").click()
+    page.get_by_text("Diverged at step").first.wait_for(timeout=60_000)
+    wait_idle(page)
+    no_exception(page)
+    assert page.locator('[data-testid="stVegaLiteChart"]').count() == 4
+    screenshot(page, "regression_diverged")
+
+
+def test_regression_csv_upload(page, app_url, tmp_path):
+    rows = ["size,rooms,city,price"] + [f"{40 + 7 * i},{1 + i % 4},c{i % 3},{1000 + 31 * i + 50 * (i % 4) + 20 * ((7 * i) % 5 - 2)}" for i in range(30)]
+    path = tmp_path / "houses.csv"
+    path.write_text("\n".join(rows) + "\n")
+    open_page(page, app_url, "Regression")
+    page.get_by_text("my CSV").click()
+    wait_idle(page)
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(path))
+    page.get_by_text("2 feature(s): size, rooms").wait_for(timeout=60_000)
+    page.get_by_text("ignored non-numeric column(s): city").first.wait_for(timeout=60_000)
+    wait_idle(page)
+    no_exception(page)
+    assert page.locator('[data-testid="stVegaLiteChart"]').count() == 4
+    screenshot(page, "regression_csv")
