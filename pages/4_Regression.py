@@ -6,7 +6,7 @@ import streamlit as st
 
 from lab.experiments.regression import DATASETS, PRESETS, RegressionConfig
 from lab.optim import LABELS
-from lab.ui import controls, form, live, page
+from lab.ui import controls, form, links, live, page, runs
 from lab.ui import regression_views as views
 
 P = "reg"
@@ -14,18 +14,19 @@ page.setup("Regression", "📈", "Does gradient descent reach the least-squares 
            "learning rate and the optimizer change the way there?")
 form.init(P, RegressionConfig())
 st.session_state.setdefault(f"{P}.log", True)
+links.restore(P)
 page.presets(P, PRESETS)
 
 settings, board = st.columns([1, 3], gap="large")
 data, data_id, notes = None, "", []
 with settings:
-    dataset = st.radio("data", DATASETS, key=form.key(P, "dataset"), horizontal=True, format_func=views.DATASET_LABELS.get)
+    dataset = form.radio("data", DATASETS, key=form.key(P, "dataset"), horizontal=True, format_func=views.DATASET_LABELS.get)
     if dataset == "synthetic":
-        st.slider("samples", 20, 5000, key=form.key(P, "n_samples"), step=10)
-        st.slider("features", 1, 50, key=form.key(P, "n_features"))
-        st.slider("noise (std of y's noise)", 0.0, 100.0, key=form.key(P, "noise"), step=1.0)
-        st.select_slider("effective rank (small: ill-conditioned)", views.RANKS, key=form.key(P, "effective_rank"), format_func=views.rank_label)
-        st.slider("feature spread (decades between feature scales)", 0.0, 6.0, key=form.key(P, "feature_spread"), step=0.5)
+        form.slider("samples", 20, 5000, key=form.key(P, "n_samples"), step=10)
+        form.slider("features", 1, 50, key=form.key(P, "n_features"))
+        form.slider("noise (std of y's noise)", 0.0, 100.0, key=form.key(P, "noise"), step=1.0)
+        form.select_slider("effective rank (small: ill-conditioned)", views.RANKS, key=form.key(P, "effective_rank"), format_func=views.rank_label)
+        form.slider("feature spread (decades between feature scales)", 0.0, 6.0, key=form.key(P, "feature_spread"), step=0.5)
     elif dataset == "csv":
         upload = st.file_uploader("CSV with a header row and numeric columns", type=["csv", "txt"], key=f"{P}.file")
         if upload is not None:
@@ -34,18 +35,18 @@ with settings:
             notes = views.csv_target(P, data)
             if notes:
                 st.caption("; ".join(notes))
-    st.radio("feature scaling", list(views.SCALING_LABELS), key=form.key(P, "scaling"), horizontal=True, format_func=views.SCALING_LABELS.get)
-    st.select_slider("batch size", views.BATCH_SIZES, key=form.key(P, "batch_size"), format_func=views.batch_label)
-    optimizer = st.selectbox("optimizer", views.OPTIMIZERS, key=form.key(P, "optimizer"), format_func=LABELS.get)
+    form.radio("feature scaling", list(views.SCALING_LABELS), key=form.key(P, "scaling"), horizontal=True, format_func=views.SCALING_LABELS.get)
+    form.select_slider("batch size", views.BATCH_SIZES, key=form.key(P, "batch_size"), format_func=views.batch_label)
+    optimizer = form.selectbox("optimizer", views.OPTIMIZERS, key=form.key(P, "optimizer"), format_func=LABELS.get)
     controls.lr_slider("learning rate", P)
     if optimizer in ("momentum", "nesterov"):
-        st.slider("momentum", 0.0, 0.99, key=form.key(P, "momentum"), step=0.01)
+        form.slider("momentum", 0.0, 0.99, key=form.key(P, "momentum"), step=0.01)
     if optimizer in ("adam", "adamw"):
         a, b = st.columns(2)
-        a.slider("beta1", 0.0, 0.99, key=form.key(P, "betas.0"), step=0.01)
-        b.slider("beta2", 0.9, 0.9999, key=form.key(P, "betas.1"), step=0.0001, format="%.4f")
-    st.slider("epochs", 10, 2000, key=form.key(P, "epochs"), step=10)
-    st.slider("validation fraction", 0.05, 0.5, key=form.key(P, "val_fraction"), step=0.05)
+        form.slider("beta1", 0.0, 0.99, key=form.key(P, "betas.0"), step=0.01, container=a)
+        form.slider("beta2", 0.9, 0.9999, key=form.key(P, "betas.1"), step=0.0001, format="%.4f", container=b)
+    form.slider("epochs", 10, 2000, key=form.key(P, "epochs"), step=10)
+    form.slider("validation fraction", 0.05, 0.5, key=form.key(P, "val_fraction"), step=0.05)
     st.number_input("seed", 0, 2**31 - 1, key=form.key(P, "seed"))
     with st.expander("learning-rate schedule"):
         controls.schedule_picker(P)
@@ -76,6 +77,7 @@ def draw(result, final):
     right.altair_chart(views.prediction_chart(result), width="stretch")
     if result.artifacts["notes"]:
         st.caption("; ".join(result.artifacts["notes"]))
+    runs.compare_section(P, "regression", {"run": result}, ["val/loss", "train/loss", "gap/optimum"], log=True)
 
 
 with board:
@@ -88,3 +90,4 @@ with board:
             draw(kept["run"], True)
     else:
         live.live_run(P, config, draw, data=data, data_id=data_id)
+links.publish(P)

@@ -105,7 +105,7 @@ def floor(value: float, last_step: int, label: str) -> alt.LayerChart:
     """The optimum as a dotted line, labelled at the right end just under the line (the curves
     come down onto it from above at the left)."""
     data = pd.DataFrame({"step": [last_step], "value": [value], "label": [label]})
-    text = alt.Chart(data).mark_text(align="right", baseline="top", dy=4, color="#444").encode(x="step:Q", y="value:Q", text="label:N")
+    text = alt.Chart(data).mark_text(align="right", baseline="top", dy=4, color="#444").encode(x=alt.X("step:Q"), y=alt.Y("value:Q"), text=alt.Text("label:N"))
     return alt.layer(charts.floor_line(value, ""), text)
 
 
@@ -188,7 +188,7 @@ def weights_chart(frame: pd.DataFrame) -> alt.Chart:
         yOffset=alt.YOffset("weights:N", sort=["learned", "closed form"]),
         x=alt.X("value:Q", title="weight (on the scaled features)"),
         color=colour,
-        tooltip=["feature:N", "weights:N", alt.Tooltip("value:Q", format=".4g")],
+        tooltip=[alt.Tooltip("feature:N"), alt.Tooltip("weights:N"), alt.Tooltip("value:Q", format=".4g")],
     ).properties(title="weights: learned and closed form", height=alt.Step(10))
 
 

@@ -5,9 +5,9 @@ import math
 
 import numpy as np
 import pytest
-from apptools import chart_data
 
 from lab.experiments.regression import PRESETS, RegressionConfig, RegressionExperiment
+from tests.app.apptools import chart_data
 
 PAGE = "pages/4_Regression.py"
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from pagetools import chart_pixels, no_exception, open_page, screenshot, wait_idle
+
+from tests.e2e.pagetools import chart_pixels, no_exception, open_page, screenshot, wait_idle
 
 pytestmark = pytest.mark.e2e
 
