@@ -39,3 +39,24 @@ def screenshot(page, name: str) -> Path:
     path = SHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def press(page, slider_name: str, key: str, times: int = 1) -> None:
+    """Move a slider with the keyboard, as a person does."""
+    slider = page.get_by_role("slider", name=slider_name).first
+    slider.scroll_into_view_if_needed()
+    slider.focus()
+    for _ in range(times):
+        slider.press(key)
+
+
+def changed(page, before: str, index: int = 0, timeout_ms: int = 60_000) -> bool:
+    """Wait until chart `index` shows something other than `before` (False if it never does)."""
+    waited = 0
+    while waited < timeout_ms:
+        page.wait_for_timeout(500)
+        waited += 500
+        wait_idle(page)
+        if chart_pixels(page, index) != before:
+            return True
+    return False

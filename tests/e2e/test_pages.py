@@ -7,35 +7,18 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.pagetools import chart_pixels, no_exception, open_page, screenshot, wait_idle
+from tests.e2e.pagetools import changed, chart_pixels, no_exception, open_page, press, screenshot, wait_idle
 
 pytestmark = pytest.mark.e2e
 
 
-def _press(page, slider_name: str, key: str, times: int = 1) -> None:
-    slider = page.get_by_role("slider", name=slider_name).first
-    slider.scroll_into_view_if_needed()
-    slider.focus()
-    for _ in range(times):
-        slider.press(key)
-
-
-def _changed(page, before: str, index: int = 0, timeout_ms: int = 20_000) -> bool:
-    waited = 0
-    while waited < timeout_ms:
-        page.wait_for_timeout(500)
-        waited += 500
-        wait_idle(page)
-        if chart_pixels(page, index) != before:
-            return True
-    return False
 
 
 def test_home(page, app_url):
     open_page(page, app_url)
     before = chart_pixels(page)
-    _press(page, "learning rate", "End")
-    assert _changed(page, before)
+    press(page, "learning rate", "End")
+    assert changed(page, before)
     assert "diverged at step" in page.get_by_text("diverged at step").first.inner_text().lower()
     no_exception(page)
     screenshot(page, "home")
@@ -46,8 +29,8 @@ def test_optimizers(page, app_url):
     page.wait_for_selector('[data-testid="stVegaLiteChart"]')
     screenshot(page, "optimizers")
     before = chart_pixels(page, 1)
-    _press(page, "steps", "ArrowLeft", 100)
-    assert _changed(page, before, 1)
+    press(page, "steps", "ArrowLeft", 100)
+    assert changed(page, before, 1)
     no_exception(page)
 
 
@@ -59,8 +42,8 @@ def test_schedules(page, app_url):
     page.wait_for_timeout(1000)
     wait_idle(page)
     before = chart_pixels(page, 1)
-    _press(page, "gradient noise (std)", "ArrowRight", 5)
-    assert _changed(page, before, 1)
+    press(page, "gradient noise (std)", "ArrowRight", 5)
+    assert changed(page, before, 1)
     no_exception(page)
     screenshot(page, "schedules")
 
@@ -69,7 +52,7 @@ def test_early_stopping(page, app_url):
     open_page(page, app_url, "Early_stopping")
     page.wait_for_selector('[data-testid="stVegaLiteChart"]')
     before = chart_pixels(page, 0)
-    _press(page, "patience (steps without improvement)", "ArrowRight", 8)
-    assert _changed(page, before, 0)
+    press(page, "patience (steps without improvement)", "ArrowRight", 8)
+    assert changed(page, before, 0)
     no_exception(page)
     screenshot(page, "early_stopping")

@@ -31,9 +31,10 @@ def test_a_shared_link_reproduces_the_run_in_a_fresh_browser(page, app_url, brow
     noise.focus()
     noise.press("ArrowRight")
     _settle(page)
+    page.wait_for_url(lambda url: "patience=9" in url and "noise=" in url, timeout=60_000)
+    _settle(page)
     seen = _banner(page)
     link = page.url
-    assert "patience=9" in link and "noise=" in link
 
     fresh = browser.new_context(viewport={"width": 1400, "height": 1800})
     try:
