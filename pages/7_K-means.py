@@ -43,19 +43,15 @@ def draw(result, final):
     if done:
         views.metrics_row(result)
         st.markdown(views.sklearn_line(result))
-    left, right = st.columns([3, 2])
-    with left:
-        if done:
-            sc = views.scene_of(result)
-            scrubber.scrubber(f"{P}.scrub", len(sc.paths) - 1, lambda s: st.altair_chart(views.scatter(sc, s), width="content"),
-                              label="iteration")
-            if note := views.scatter_caption(sc, result.artifacts["labels_per_iter"] is not None):
-                st.caption(note)
-        else:
-            st.caption("Iterating… the points and centres are drawn when the run ends (with n_init > 1 every restart runs first).")
-    with right:
-        for chart in views.convergence_charts(result):
-            st.altair_chart(chart, width="stretch")
+        sc = views.scene_of(result)
+        scrubber.scrubber(f"{P}.scrub", len(sc.paths) - 1, lambda s: st.altair_chart(views.scatter(sc, s), width="content"),
+                          label="iteration")
+        if note := views.scatter_caption(sc, result.artifacts["labels_per_iter"] is not None):
+            st.caption(note)
+    else:
+        st.caption("Iterating… the points and centres are drawn when the run ends (with n_init > 1 every restart runs first).")
+    for column, chart in zip(st.columns(3), views.convergence_charts(result)):
+        column.altair_chart(chart, width="stretch")
     if done and len(result.artifacts["restarts"]) > 1:
         st.altair_chart(views.restarts_chart(result), width="stretch")
     elif done:

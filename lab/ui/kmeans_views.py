@@ -113,7 +113,7 @@ def _labels_at(sc: Scene, step: int) -> np.ndarray:
     return sc.labels_per_iter[max(step, 1) - 1]
 
 
-def scatter(sc: Scene, step: int, size: int = 440) -> alt.LayerChart:
+def scatter(sc: Scene, step: int, size: int = 400) -> alt.LayerChart:
     """Points coloured by cluster at `step`, each centre's path up to there, initial centres hollow."""
     k = sc.paths.shape[1]
     names = [f"cluster {j + 1}" for j in range(k)]
@@ -123,7 +123,7 @@ def scatter(sc: Scene, step: int, size: int = 440) -> alt.LayerChart:
     sy = alt.Scale(domain=list(sc.domain[1]), nice=False)
     dots = alt.Chart(points).mark_circle(size=14, opacity=0.55).encode(
         x=alt.X("x:Q", title=sc.axes[0], scale=sx), y=alt.Y("y:Q", title=sc.axes[1] or None, scale=sy),
-        color=alt.Color("cluster:N", scale=colour, legend=alt.Legend(orient="bottom", title=None, columns=5)))
+        color=alt.Color("cluster:N", scale=colour, legend=None))
     upto = sc.paths[: step + 1]
     stride = max(1, len(upto) // MAX_PATH_STEPS)
     picked = sorted(set(range(0, len(upto), stride)) | {len(upto) - 1})
@@ -136,7 +136,8 @@ def scatter(sc: Scene, step: int, size: int = 440) -> alt.LayerChart:
     now = alt.Chart(path[path["step"] == picked[-1]]).mark_point(shape="diamond", size=240, filled=True, stroke="black",
                                                                  strokeWidth=1.5, opacity=1).encode(
         x="x:Q", y="y:Q", color=alt.Color("cluster:N", scale=colour, legend=None), tooltip=tips)
-    return alt.layer(dots, lines, start, now).properties(width=size, height=size, title=f"iteration {step}: points, centres (◆) and their paths from the start (○)")
+    # Streamlit fits title and axes inside width x height: these margins leave a square plot.
+    return alt.layer(dots, lines, start, now).properties(width=size + 55, height=size + 75, title=f"iteration {step}: centres ◆ and their paths from the start ○")
 
 
 def scatter_caption(sc: Scene, per_iter: bool) -> str:
@@ -155,12 +156,15 @@ def convergence_charts(result: RunResult) -> list[alt.LayerChart]:
     history, decision = result.history(), result.decision
     tol = result.last("kmeans/tol") if result.steps else 0.0
     frame = lambda metric: charts.select_metrics(history, [metric], NAMES)  # noqa: E731
-    extra = [charts.floor_line(tol, f"tol line {tol:.3g}")] if tol and tol > 0 else []
-    return [
-        charts.line_chart(frame("kmeans/inertia"), title="inertia (sum of squared distances)", decision=decision, height=170, x_title="iteration"),
-        charts.line_chart(frame("kmeans/shift"), title="centre shift (log) against tol", log=True, decision=decision, extra=extra, height=170, x_title="iteration"),
-        charts.line_chart(frame("kmeans/changed"), title="points that changed cluster", symlog=True, decision=decision, height=170, x_title="iteration"),
+    extra = [charts.floor_line(tol, f"tol {tol:.3g}")] if tol and tol > 0 else []
+    out = [
+        charts.line_chart(frame("kmeans/inertia"), title="inertia", decision=decision, height=260, x_title="iteration"),
+        charts.line_chart(frame("kmeans/shift"), title="centre shift (log) vs tol", log=True, decision=decision, extra=extra, height=260, x_title="iteration"),
+        charts.line_chart(frame("kmeans/changed"), title="points changing cluster", symlog=True, decision=decision, height=260, x_title="iteration"),
     ]
+    for chart in out:  # one line each, named by the title: the legend would only take height
+        chart.layer[0].encoding.color.legend = None
+    return out
 
 
 def restarts_chart(result: RunResult) -> alt.LayerChart:
@@ -172,9 +176,9 @@ def restarts_chart(result: RunResult) -> alt.LayerChart:
     colour = alt.Color("kept:N", title=None, scale=alt.Scale(domain=["kept (lowest inertia)", "other restarts"],
                                                              range=[charts.BEST_COLOUR, "#9aa5b1"]), legend=alt.Legend(orient="bottom"))
     bars = alt.Chart(frame).mark_bar().encode(
-        x=alt.X("restart:O", title="restart"), y=alt.Y("inertia:Q", title="final inertia"), color=colour,
+        x=alt.X("restart:O", title="restart"), y=alt.Y("inertia:Q", title="final inertia (axis not from 0)", scale=alt.Scale(zero=False)), color=colour,
         tooltip=["restart:O", alt.Tooltip("inertia:Q", format=".6g"), "iterations:Q", "reason:N"])
-    return alt.layer(bars).properties(title="final inertia of each restart (local optima)", height=220)
+    return alt.layer(bars).properties(title="final inertia of each restart (local optima)", height=280)
 
 
 def metrics_row(result: RunResult) -> None:
@@ -186,7 +190,7 @@ def metrics_row(result: RunResult) -> None:
     if a.get("y_true") is not None:
         from sklearn.metrics import adjusted_rand_score
 
-        columns[3].metric("agreement with true groups (ARI)", f"{adjusted_rand_score(a['y_true'], a['labels']):.2f}",
+        columns[3].metric("ARI vs true groups", f"{adjusted_rand_score(a['y_true'], a['labels']):.2f}",
                           help="Adjusted Rand index: 1 = the true groups exactly, about 0 = no better than chance.")
 
 
@@ -236,7 +240,7 @@ def k_scan_charts(frame: pd.DataFrame, k: int) -> tuple[alt.LayerChart, alt.Laye
             x=alt.X("k:Q", title="k", scale=alt.Scale(domain=[min(KS), max(KS)]), axis=alt.Axis(tickMinStep=1)),
             y=alt.Y(f"{metric}:Q", title=metric, scale=alt.Scale(zero=False)), tooltip=["k:Q", alt.Tooltip(f"{metric}:Q", format=".4g")])
         layers = [line, mark] if min(KS) <= k <= max(KS) else [line]
-        out.append(alt.layer(*layers).properties(title=title, height=220))
+        out.append(alt.layer(*layers).properties(title=title, height=260))
     return out[0], out[1]
 
 
