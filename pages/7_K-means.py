@@ -61,10 +61,11 @@ def draw(result, final):
 with board:
     if config is not None:
         live.live_run(P, config, draw, data=data, data_id=data_id)
-    elif live.kept_results(P):
-        draw(live.kept_results(P)["run"], True)
-    elif dataset == "csv":
-        st.info("Upload a CSV: one row per point, numeric columns (you pick which ones to cluster).")
+    else:
+        if dataset == "csv" and data is None:
+            st.info("Upload a CSV: one row per point, numeric columns (you pick which ones to cluster). Below: the last result that ran.")
+        if live.kept_results(P):
+            draw(live.kept_results(P)["run"], True)
     kept = live.kept_results(P)
     if kept and kept["run"].artifacts:
         views.choose_k(P, kept["run"])
