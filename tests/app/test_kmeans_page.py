@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from lab.experiments.kmeans import PRESETS, elbow, make_data, KMeansConfig
+from lab.experiments.kmeans import PRESETS, KMeansConfig, elbow, make_data
 from lab.ui import kmeans_views as views
 from tests.app.apptools import chart_data
 
@@ -147,3 +147,27 @@ def test_k_scan_inertia_is_the_engines_elbow(seed):
     assert list(scan["k"]) == [r["k"] for r in reference]
     np.testing.assert_allclose(scan["inertia"], [r["inertia"] for r in reference], rtol=1e-12)
     assert scan["silhouette"].between(-1, 1).all()
+
+
+def test_the_banner_names_the_stop_rule(open_app):
+    at = open_app(PAGE)
+    at.select_slider(key="km.max_iter").set_value(1).run()
+    assert not at.exception
+    assert "max_iter = 1" in at.info[0].value
+    at.select_slider(key="km.max_iter").set_value(300).run()
+    at.select_slider(key="km.tol").set_value(0.0).run()
+    assert not at.exception
+    assert at.success[0].value.startswith("Strict convergence")
+    assert "same result" in _text(at)
+
+
+def test_charts_of_a_run_in_progress_have_no_decision_yet():
+    import lab
+    from lab.records import RunResult
+
+    done = lab.run(KMeansConfig(n_samples=200))
+    partial = RunResult(done.config, done.steps[:2], None, {}, 0.0)
+    specs = [c.to_dict() for c in views.convergence_charts(partial)]
+    assert len(specs) == 3
+    assert all(len(s["layer"]) == 1 or "tol" in str(s) for s in specs)
+    assert "stop:" not in str(specs)
