@@ -175,10 +175,13 @@ def restarts_chart(result: RunResult) -> alt.LayerChart:
     frame = pd.DataFrame(rows)
     colour = alt.Color("kept:N", title=None, scale=alt.Scale(domain=["kept (lowest inertia)", "other restarts"],
                                                              range=[charts.BEST_COLOUR, "#9aa5b1"]), legend=alt.Legend(orient="bottom"))
-    bars = alt.Chart(frame).mark_bar().encode(
-        x=alt.X("restart:O", title="restart"), y=alt.Y("inertia:Q", title="final inertia (axis not from 0)", scale=alt.Scale(zero=False)), color=colour,
+    low, high = frame["inertia"].min(), frame["inertia"].max()
+    pad = max((high - low) * 0.15, abs(high) * 0.005, 1e-12)
+    bars = alt.Chart(frame).mark_bar(clip=True).encode(
+        x=alt.X("restart:O", title="restart", axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("inertia:Q", title="final inertia", scale=alt.Scale(domain=[low - pad, high + pad], nice=False)), color=colour,
         tooltip=["restart:O", alt.Tooltip("inertia:Q", format=".6g"), "iterations:Q", "reason:N"])
-    return alt.layer(bars).properties(title="final inertia of each restart (local optima)", height=280)
+    return alt.layer(bars).properties(title="final inertia of each restart: different starts, different local optima (axis not from 0)", height=300)
 
 
 def metrics_row(result: RunResult) -> None:
@@ -235,10 +238,10 @@ def k_scan_charts(frame: pd.DataFrame, k: int) -> tuple[alt.LayerChart, alt.Laye
     chosen = pd.DataFrame({"k": [k], "what": [f"your k = {k}"]})
     mark = alt.Chart(chosen).mark_rule(color=charts.STOP_COLOUR, strokeDash=[6, 4]).encode(x="k:Q", tooltip=["what:N"])
     out = []
-    for metric, title in (("inertia", "elbow: final inertia against k"), ("silhouette", "silhouette score against k (higher is better)")):
+    for metric, title in (("inertia", "elbow: final inertia by k"), ("silhouette", "silhouette score by k")):
         line = alt.Chart(frame.dropna(subset=[metric])).mark_line(point=True, strokeWidth=2).encode(
             x=alt.X("k:Q", title="k", scale=alt.Scale(domain=[min(KS), max(KS)]), axis=alt.Axis(tickMinStep=1)),
-            y=alt.Y(f"{metric}:Q", title=metric, scale=alt.Scale(zero=False)), tooltip=["k:Q", alt.Tooltip(f"{metric}:Q", format=".4g")])
+            y=alt.Y(f"{metric}:Q", title={"inertia": "final inertia", "silhouette": "silhouette (higher: better)"}[metric], scale=alt.Scale(zero=False)), tooltip=["k:Q", alt.Tooltip(f"{metric}:Q", format=".4g")])
         layers = [line, mark] if min(KS) <= k <= max(KS) else [line]
         out.append(alt.layer(*layers).properties(title=title, height=260))
     return out[0], out[1]

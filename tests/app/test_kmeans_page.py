@@ -136,7 +136,7 @@ def test_choosing_k_runs_only_when_opened(open_app):
     at.session_state["km.choose_k"] = True
     at.run()
     assert not at.exception and not at.error
-    assert any(b"silhouette score against k" in c for c in chart_data(at))
+    assert any(b"silhouette score by k" in c for c in chart_data(at))
 
 
 @pytest.mark.parametrize("seed", [0, 3])

@@ -43,6 +43,6 @@ def test_kmeans(page, app_url):
     page.get_by_text("Choosing k: the elbow").click()
     page.wait_for_timeout(500)
     wait_idle(page)
-    page.wait_for_selector("text=silhouette score against k")
+    page.wait_for_selector("text=silhouette score by k")
     no_exception(page)
     screenshot(page, "kmeans")
