@@ -171,3 +171,37 @@ def test_charts_of_a_run_in_progress_have_no_decision_yet():
     assert len(specs) == 3
     assert all(len(s["layer"]) == 1 or "tol" in str(s) for s in specs)
     assert "stop:" not in str(specs)
+
+
+@pytest.mark.parametrize("dataset", ["anisotropic", "moons", "circles", "uniform"])
+def test_every_generated_dataset_runs(open_app, dataset):
+    at = open_app(PAGE)
+    at.selectbox(key="km.dataset").select(dataset).run()
+    at.checkbox(key="km.standardize").check().run()
+    assert not at.exception and not at.error
+    assert "same result" in _text(at)
+    assert (dataset == "uniform") == all(m.label != "ARI vs true groups" for m in at.metric)
+
+
+def test_play_replays_from_the_first_iteration(open_app):
+    at = open_app(PAGE)
+    last = at.session_state["km.scrub.step"]
+    at.button(key="km.scrub.toggle").click().run()
+    assert not at.exception
+    first = at.session_state["km.scrub.step"]
+    assert first < last
+    at.run()
+    assert at.session_state["km.scrub.step"] > first
+
+
+def test_more_clusters_than_uploaded_points_gets_a_message(open_app):
+    at = open_app(PAGE)
+    at.slider(key="km.k").set_value(8).run()
+    at.selectbox(key="km.dataset").select("csv").run()
+    _csv(at, "few.csv", "a,b\n1,2\n3,4\n5,7\n8,1\n")
+    assert any("k=8 is larger than the number of points (4)" in e.value for e in at.error)
+    assert "Showing the last result that ran" in _text(at)
+    at.slider(key="km.k").set_value(2).run()
+    assert not at.exception and not at.error
+    assert "same result" in _text(at)
+    assert any(b'"title":"a"' in c or b'"title": "a"' in c for c in chart_data(at))
