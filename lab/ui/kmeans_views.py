@@ -187,7 +187,8 @@ def restarts_chart(result: RunResult) -> alt.LayerChart:
 def metrics_row(result: RunResult) -> None:
     a = result.artifacts
     columns = st.columns(4)
-    columns[0].metric("final inertia", f"{a['inertia']:.5g}")
+    value = a["inertia"]
+    columns[0].metric("final inertia", f"{value:,.0f}" if 1e4 <= abs(value) < 1e9 else f"{value:.5g}", help=f"{value:.10g}")
     columns[1].metric("iterations", a["n_iter"])
     columns[2].metric("restarts", len(a["restarts"]))
     if a.get("y_true") is not None:
