@@ -239,10 +239,10 @@ def k_scan_charts(frame: pd.DataFrame, k: int) -> tuple[alt.LayerChart, alt.Laye
     chosen = pd.DataFrame({"k": [k], "what": [f"your k = {k}"]})
     mark = alt.Chart(chosen).mark_rule(color=charts.STOP_COLOUR, strokeDash=[6, 4]).encode(x="k:Q", tooltip=["what:N"])
     out = []
-    for metric, title in (("inertia", "elbow: final inertia by k"), ("silhouette", "silhouette score by k")):
+    for metric, title in (("inertia", "elbow: final inertia by k"), ("silhouette", "silhouette score by k (higher: better)")):
         line = alt.Chart(frame.dropna(subset=[metric])).mark_line(point=True, strokeWidth=2).encode(
             x=alt.X("k:Q", title="k", scale=alt.Scale(domain=[min(KS), max(KS)]), axis=alt.Axis(tickMinStep=1)),
-            y=alt.Y(f"{metric}:Q", title={"inertia": "final inertia", "silhouette": "silhouette (higher: better)"}[metric], scale=alt.Scale(zero=False)), tooltip=["k:Q", alt.Tooltip(f"{metric}:Q", format=".4g")])
+            y=alt.Y(f"{metric}:Q", title={"inertia": "final inertia", "silhouette": "silhouette"}[metric], scale=alt.Scale(zero=False)), tooltip=["k:Q", alt.Tooltip(f"{metric}:Q", format=".4g")])
         layers = [line, mark] if min(KS) <= k <= max(KS) else [line]
         out.append(alt.layer(*layers).properties(title=title, height=260))
     return out[0], out[1]
