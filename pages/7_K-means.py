@@ -3,36 +3,37 @@
 import streamlit as st
 
 from lab.experiments.kmeans import PRESETS, KMeansConfig
-from lab.ui import form, live, page, scrubber
+from lab.ui import form, links, live, page, runs, scrubber
 from lab.ui import kmeans_views as views
 
 P = "km"
 page.setup("K-means", "🎯", "When do the centres stop moving, and why does a bad start end in a local optimum?")
 form.init(P, KMeansConfig(), whole=("columns",))
+links.restore(P)
 page.presets(P, PRESETS, whole=("columns",))
 
 settings, board = st.columns([1, 3], gap="large")
 data, data_id = None, ""
 with settings:
-    dataset = st.selectbox("data", list(views.DATASET_LABELS), key=form.key(P, "dataset"), format_func=views.DATASET_LABELS.get)
+    dataset = form.selectbox("data", list(views.DATASET_LABELS), key=form.key(P, "dataset"), format_func=views.DATASET_LABELS.get)
     if dataset == "csv":
         data, data_id = views.upload(P)
     else:
-        st.slider("points", 100, 50_000, key=form.key(P, "n_samples"), step=100)
+        form.slider("points", 100, 50_000, key=form.key(P, "n_samples"), step=100)
         if dataset in ("blobs", "anisotropic"):
-            st.slider("true blobs", 1, 20, key=form.key(P, "centers"))
-            st.slider("blob spread (std)", 0.1, 5.0, key=form.key(P, "cluster_std"), step=0.1)
+            form.slider("true blobs", 1, 20, key=form.key(P, "centers"))
+            form.slider("blob spread (std)", 0.1, 5.0, key=form.key(P, "cluster_std"), step=0.1)
         if dataset in ("moons", "circles"):
-            st.slider("noise (std)", 0.0, 0.5, key=form.key(P, "noise"), step=0.01)
+            form.slider("noise (std)", 0.0, 0.5, key=form.key(P, "noise"), step=0.01)
         else:
-            st.slider("features", 1, 20, key=form.key(P, "n_features"))
+            form.slider("features", 1, 20, key=form.key(P, "n_features"))
     st.checkbox("standardize features (mean 0, variance 1)", key=form.key(P, "standardize"))
-    st.slider("k (clusters to find)", 1, 20, key=form.key(P, "k"))
-    st.selectbox("initial centres", ["k-means++", "random"], key=form.key(P, "init"))
-    st.slider("n_init (restarts; the lowest inertia is kept)", 1, 20, key=form.key(P, "n_init"))
-    st.select_slider("tol (× mean feature variance)", views.TOLS, key=form.key(P, "tol"), format_func=lambda v: f"{v:g}",
+    form.slider("k (clusters to find)", 1, 20, key=form.key(P, "k"))
+    form.selectbox("initial centres", ["k-means++", "random"], key=form.key(P, "init"))
+    form.slider("n_init (restarts; the lowest inertia is kept)", 1, 20, key=form.key(P, "n_init"))
+    form.select_slider("tol (× mean feature variance)", views.TOLS, key=form.key(P, "tol"), format_func=lambda v: f"{v:g}",
                      help="Stop when the summed squared centre shift is at most tol × the mean variance of the features (0: only when no point changes cluster).")
-    st.select_slider("max_iter", views.MAX_ITERS, key=form.key(P, "max_iter"))
+    form.select_slider("max_iter", views.MAX_ITERS, key=form.key(P, "max_iter"))
     st.number_input("seed", 0, 2**32 - 1, key=form.key(P, "seed"))
     config = views.build(P, dataset, data)
 
@@ -56,6 +57,8 @@ def draw(result, final):
         st.altair_chart(views.restarts_chart(result), width="stretch")
     elif done:
         st.caption("One start (n_init = 1): raise n_init to see restarts end in different local optima.")
+    if done:
+        runs.compare_section(P, "kmeans", {"run": result}, ["kmeans/inertia", "kmeans/shift", "kmeans/changed"], log=True)
 
 
 with board:
@@ -69,3 +72,4 @@ with board:
     kept = live.kept_results(P)
     if kept and kept["run"].artifacts:
         views.choose_k(P, kept["run"])
+links.publish(P)

@@ -130,12 +130,12 @@ def scatter(sc: Scene, step: int, size: int = 400) -> alt.LayerChart:
     rows = [{"cluster": names[j], "step": t, "x": upto[t, j, 0], "y": upto[t, j, 1]} for t in picked for j in range(k)]
     path = pd.DataFrame(rows)
     tips = ["cluster:N", "step:Q", alt.Tooltip("x:Q", format=".4g"), alt.Tooltip("y:Q", format=".4g")]
-    lines = alt.Chart(path).mark_line(strokeWidth=2, color="black").encode(x="x:Q", y="y:Q", detail="cluster:N", order="step:Q")
+    lines = alt.Chart(path).mark_line(strokeWidth=2, color="black").encode(x=alt.X("x:Q"), y=alt.Y("y:Q"), detail=alt.Detail("cluster:N"), order=alt.Order("step:Q"))
     start = alt.Chart(path[path["step"] == 0]).mark_point(shape="circle", size=110, strokeWidth=2, color="black").encode(
-        x="x:Q", y="y:Q", tooltip=tips)
+        x=alt.X("x:Q"), y=alt.Y("y:Q"), tooltip=tips)
     now = alt.Chart(path[path["step"] == picked[-1]]).mark_point(shape="diamond", size=240, filled=True, stroke="black",
                                                                  strokeWidth=1.5, opacity=1).encode(
-        x="x:Q", y="y:Q", color=alt.Color("cluster:N", scale=colour, legend=None), tooltip=tips)
+        x=alt.X("x:Q"), y=alt.Y("y:Q"), color=alt.Color("cluster:N", scale=colour, legend=None), tooltip=tips)
     # Streamlit fits title and axes inside width x height: these margins leave a square plot.
     return alt.layer(dots, lines, start, now).properties(width=size + 55, height=size + 75, title=f"iteration {step}: centres ◆ and their paths from the start ○")
 
@@ -180,7 +180,7 @@ def restarts_chart(result: RunResult) -> alt.LayerChart:
     bars = alt.Chart(frame).mark_bar(clip=True).encode(
         x=alt.X("restart:O", title="restart", axis=alt.Axis(labelAngle=0)),
         y=alt.Y("inertia:Q", title="final inertia", scale=alt.Scale(domain=[low - pad, high + pad], nice=False)), color=colour,
-        tooltip=["restart:O", alt.Tooltip("inertia:Q", format=".6g"), "iterations:Q", "reason:N"])
+        tooltip=[alt.Tooltip("restart:O"), alt.Tooltip("inertia:Q", format=".6g"), alt.Tooltip("iterations:Q"), alt.Tooltip("reason:N")])
     return alt.layer(bars).properties(title="final inertia of each restart: different starts, different local optima (axis not from 0)", height=300)
 
 
@@ -237,12 +237,12 @@ def k_scan(X: np.ndarray, seed: int, tol: float, max_iter: int) -> pd.DataFrame:
 
 def k_scan_charts(frame: pd.DataFrame, k: int) -> tuple[alt.LayerChart, alt.LayerChart]:
     chosen = pd.DataFrame({"k": [k], "what": [f"your k = {k}"]})
-    mark = alt.Chart(chosen).mark_rule(color=charts.STOP_COLOUR, strokeDash=[6, 4]).encode(x="k:Q", tooltip=["what:N"])
+    mark = alt.Chart(chosen).mark_rule(color=charts.STOP_COLOUR, strokeDash=[6, 4]).encode(x=alt.X("k:Q"), tooltip=[alt.Tooltip("what:N")])
     out = []
     for metric, title in (("inertia", "elbow: final inertia by k"), ("silhouette", "silhouette score by k (higher: better)")):
         line = alt.Chart(frame.dropna(subset=[metric])).mark_line(point=True, strokeWidth=2).encode(
             x=alt.X("k:Q", title="k", scale=alt.Scale(domain=[min(KS), max(KS)]), axis=alt.Axis(tickMinStep=1)),
-            y=alt.Y(f"{metric}:Q", title={"inertia": "final inertia", "silhouette": "silhouette"}[metric], scale=alt.Scale(zero=False)), tooltip=["k:Q", alt.Tooltip(f"{metric}:Q", format=".4g")])
+            y=alt.Y(f"{metric}:Q", title={"inertia": "final inertia", "silhouette": "silhouette"}[metric], scale=alt.Scale(zero=False)), tooltip=[alt.Tooltip("k:Q"), alt.Tooltip(f"{metric}:Q", format=".4g")])
         layers = [line, mark] if min(KS) <= k <= max(KS) else [line]
         out.append(alt.layer(*layers).properties(title=title, height=260))
     return out[0], out[1]

@@ -117,11 +117,11 @@ def live_runs(
 
 
 def live_run(key: str, config: Any, draw: Callable[[RunResult, bool], None], *, stopping: Any = None,
-             data: Any = None, data_id: str = "") -> RunResult:
-    """`live_runs` for a single config."""
+             data: Any = None, data_id: str = "") -> RunResult | None:
+    """`live_runs` for a single config (None when the run failed and nothing ran before)."""
     results = live_runs(key, {"run": config}, lambda rs, final: draw(rs["run"], final) if "run" in rs else None,
                         stopping=stopping, data=data, data_id=data_id)
-    return results["run"]
+    return results.get("run")
 
 
 def _failed(state_key, kept, bar, stop_slot, view, draw, message: str) -> dict[str, RunResult]:
