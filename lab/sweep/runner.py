@@ -161,6 +161,9 @@ def create_sweep(lab: str, space: Space, objective: Objective, sampler: str = "t
     every = max(1, budget // 20) if report_every is None else report_every
     if isinstance(every, bool) or not isinstance(every, int) or every < 1:
         raise ValueError(f"report_every={report_every!r} is not allowed; give a positive integer")
+    for name, value in (("startup_trials", startup_trials), ("warmup_steps", warmup_steps)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"{name}={value!r} is not allowed; give an integer >= 0")
     check_workspace(workspace)
     spec = Sweep(lab, space, objective, sampler, n_trials, seed, base.to_dict(), bool(prune), every,
                  startup_trials, warmup_steps, workspace)
@@ -369,7 +372,7 @@ def run_sweep(lab: str, space: Space, objective: Objective, sampler: str = "tpe"
               n_workers: int = 1, storage: str | Path | None = None, study_name: str | None = None, seed: int = 0,
               on_trial: Callable[[Any], None] | None = None, *, base: Config | None = None, db: str | Path | None = None,
               workspace: str = "local", prune: bool = True, report_every: int | None = None,
-              poll_s: float = 0.5) -> Any:
+              startup_trials: int = 3, warmup_steps: int = 0, poll_s: float = 0.5) -> Any:
     """Create a sweep and run it to the end; returns the study.
 
     With ``n_workers > 1`` the trials run in that many worker PROCESSES sharing `storage`
@@ -379,7 +382,8 @@ def run_sweep(lab: str, space: Space, objective: Objective, sampler: str = "tpe"
     if isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1:
         raise ValueError(f"n_workers={n_workers!r} is not allowed; give a positive integer")
     study = create_sweep(lab, space, objective, sampler, n_trials, storage=storage, study_name=study_name, seed=seed,
-                         base=base, prune=prune, report_every=report_every, workspace=workspace)
+                         base=base, prune=prune, report_every=report_every, startup_trials=startup_trials,
+                         warmup_steps=warmup_steps, workspace=workspace)
     if n_workers == 1:
         worker(storage, study.study_name, db=db, on_trial=on_trial)
         return study

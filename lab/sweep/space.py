@@ -242,10 +242,31 @@ def searchable(cls: type[Config]) -> dict[str, Dimension]:
     for name, hint in scalar_fields(cls).items():
         if name.split(".")[-1] in NOT_SEARCHED:
             continue
-        dim = _proposal(cls, name, hint)
+        dim = _fit(cls, name, _proposal(cls, name, hint))
         if dim is not None:
             out[name] = dim
     return out
+
+
+def _accepts(cls: type[Config], name: str, value: Any) -> bool:
+    return not _probe(cls, name, value)
+
+
+def _fit(cls: type[Config], name: str, dim: Dimension | None) -> Dimension | None:
+    """The proposal narrowed to what the default config accepts (cross-field checks), or None."""
+    if dim is None:
+        return None
+    if isinstance(dim, Choice):
+        values = tuple(v for v in dim.values if _accepts(cls, name, v))
+        return Choice(values) if len(values) > 1 else None
+    default = _default(cls, name)
+    low = dim.low if _accepts(cls, name, dim.low) else default
+    high = dim.high if _accepts(cls, name, dim.high) else default
+    try:
+        fitted = type(dim)(low, high, dim.log, dim.points)
+    except ValueError:
+        return None
+    return fitted if all(_accepts(cls, name, v) for v in fitted.grid()) else None
 
 
 # ----------------------------------------------------------------------------- the space
