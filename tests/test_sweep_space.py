@@ -165,4 +165,5 @@ def test_diverged_runs_score_the_worst_value():
     diverged = _result([1.0, 0.1, 1e12], kind="diverged")
     assert Objective("loss", "min").score(diverged)[0] == math.inf
     assert Objective("loss", "max").score(diverged)[0] == -math.inf
-    assert Objective("loss", "min").score(_result([1.0, math.nan], kind="max_steps"))[0] == math.inf
+    assert Objective("loss", "min", "last").score(_result([1.0, math.nan], kind="max_steps"))[0] == math.inf
+    assert Objective("loss", "min", "best").score(_result([1.0, math.nan], kind="max_steps"))[0] < 1.1
