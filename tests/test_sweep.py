@@ -27,10 +27,10 @@ from lab.sweep import (
     importances,
     load_sweep,
     run_sweep,
+    runner,
     trials_table,
     worker,
 )
-from lab.sweep import runner
 
 BASE = DescentConfig(steps=40)
 GRID = Space({"lr": FloatRange(0.01, 0.4, log=True, points=3), "optimizer": Choice(("gd", "adam"))})
