@@ -31,6 +31,7 @@ from lab.sweep import (
     trials_table,
     worker,
 )
+from tests.sweep_helpers import check_ran_once, grid_points, params_of
 
 BASE = DescentConfig(steps=40)
 GRID = Space({"lr": FloatRange(0.01, 0.4, log=True, points=3), "optimizer": Choice(("gd", "adam"))})
@@ -41,33 +42,6 @@ def run_db(tmp_path, monkeypatch):
     path = tmp_path / "runs.db"
     monkeypatch.setenv("CONVERGENCE_LAB_DB", str(path))
     return path
-
-
-def _grid_points(space: Space) -> set[tuple]:
-    import itertools
-
-    grid = space.grid()
-    return {tuple(sorted(zip(grid, values))) for values in itertools.product(*grid.values())}
-
-
-def _params(row, names) -> tuple:
-    return tuple(sorted((n, row[n]) for n in names))
-
-
-def check_ran_once(study, n: int, space: Space | None = None) -> None:
-    """Numbers 0..n-1, each complete or pruned, each with its own saved run; grid: each point once."""
-    table = trials_table(study)
-    assert sorted(table["number"]) == list(range(n))
-    assert set(table["state"]) <= {"complete", "pruned"}
-    assert table["run_id"].notna().all() and table["run_id"].is_unique
-    if space is not None:
-        seen = [_params(row, space.dims) for _, row in table.iterrows()]
-        assert len(set(seen)) == len(seen) == n
-        assert set(seen) == _grid_points(space)
-    best = best_trial(study)
-    complete = table[table["state"] == "complete"]
-    assert best.value == complete["value"].min()
-    assert best.number == complete.sort_values(["value", "number"]).iloc[0]["number"]
 
 
 def test_grid_covers_exactly_the_grid_and_every_trial_is_a_saved_run(tmp_path, run_db):
@@ -175,7 +149,7 @@ def test_resume_retries_a_trial_left_running_by_a_killed_worker(tmp_path):
     assert len(retry) == 1 and retry[0].params == orphan_params and retry[0].state.name == "COMPLETE"
     table = trials_table(study)
     assert len(table) == GRID.grid_size() and set(table["state"]) == {"complete"}
-    assert {_params(row, GRID.dims) for _, row in table.iterrows()} == _grid_points(GRID)
+    assert {params_of(row, GRID.dims) for _, row in table.iterrows()} == grid_points(GRID)
 
 
 def test_a_stale_heartbeat_counts_as_dead():
