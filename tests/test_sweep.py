@@ -309,3 +309,27 @@ def test_on_trial_sees_each_trial_in_process(tmp_path):
 
     run_sweep("descent", GRID, Objective(), "grid", storage=tmp_path / "s.journal", base=BASE, on_trial=note)
     assert [n for n, _ in seen] == list(range(GRID.grid_size()))
+
+
+def test_a_trial_interrupted_in_this_worker_is_given_back_for_a_retry(tmp_path, monkeypatch):
+    import lab
+
+    storage = tmp_path / "s.journal"
+    create_sweep("descent", GRID, Objective(), "grid", storage=storage, study_name="i", base=BASE, prune=False)
+    real_run = lab.run
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(lab, "run", crash)
+    with pytest.raises(KeyboardInterrupt):
+        worker(storage, "i")
+    study, _ = load_sweep(storage, "i")
+    first = study.get_trials()[0]
+    assert first.state.name == "FAIL" and first.user_attrs["retired"] == "interrupted"
+    assert [t.state.name for t in study.get_trials()][1:] == ["WAITING"]
+    monkeypatch.setattr(lab, "run", real_run)
+    assert worker(storage, "i") == GRID.grid_size()
+    table = trials_table(study)
+    assert {params_of(row, GRID.dims) for _, row in table.iterrows()} == grid_points(GRID) and len(table) == GRID.grid_size()
+    assert table.loc[table["number"] == 1, ["lr", "optimizer"]].iloc[0].tolist() == [first.params["lr"], first.params["optimizer"]]

@@ -32,6 +32,8 @@ def add_parser(sub: Any, store_options: Any) -> None:
     create.add_argument("--seed", type=int, default=0)
     create.add_argument("--no-prune", action="store_true", help="run every trial to its end (no median pruning)")
     create.add_argument("--report-every", type=int, default=None, help="steps between reports to the pruner (default: budget/20)")
+    create.add_argument("--startup-trials", type=int, default=3, help="complete trials before the median rule prunes (default: 3)")
+    create.add_argument("--warmup-steps", type=int, default=0, help="steps of each trial before it may be pruned (default: 0)")
     create.add_argument("--workspace", default="local", help="workspace the trials' runs are saved in (default: local)")
     worker = sub_actions.add_parser("worker", help="join a sweep and run trials until its budget is used")
     _storage(worker)
@@ -67,7 +69,7 @@ def _create(args: argparse.Namespace, out: TextIO) -> int:
     objective = Objective(args.metric, args.direction, args.take)
     study = create_sweep(args.lab, space, objective, args.sampler, args.trials, storage=args.storage, study_name=args.study,
                          seed=args.seed, base=base, prune=not args.no_prune, report_every=args.report_every,
-                         workspace=args.workspace)
+                         startup_trials=args.startup_trials, warmup_steps=args.warmup_steps, workspace=args.workspace)
     attrs = study.user_attrs
     print(f"created sweep {study.study_name!r}: lab {args.lab}, {attrs['sampler']} sampler, {attrs['trials']} trials, "
           f"{args.direction} {args.metric} ({args.take})", file=out)

@@ -15,8 +15,9 @@ Resuming: a trial still RUNNING whose worker is gone is *stale*: its worker ran 
 machine and its process no longer exists, or its heartbeat (a user attribute refreshed while
 it runs, at most every `HEARTBEAT_S`) is older than `STALE_AFTER_S`. Every worker, on
 start, marks stale trials failed (``retired: stale``) and queues a retry with the same
-parameters (and grid point), which the next free worker runs. Retired trials do not count
-against the budget.
+parameters (and grid point), which the next free worker runs. A worker stopped by Ctrl-C or
+an error in a trial retires that trial itself (``retired: interrupted``) and queues its retry.
+Retired trials do not count against the budget.
 """
 
 from __future__ import annotations
@@ -250,25 +251,32 @@ def is_stale(trial: Any, now: float | None = None, stale_after: float = STALE_AF
 
 def retire_stale(study: Any, stale_after: float = STALE_AFTER_S) -> list[int]:
     """Fail stale trials and queue a retry of each; the numbers of the retired trials."""
+    from optuna.trial import TrialState
+
+    return [t.number for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+            if is_stale(t, stale_after=stale_after) and retire(study, t, "stale")]
+
+
+def retire(study: Any, trial: Any, why: str) -> bool:
+    """Mark a RUNNING trial failed (``retired: why``) and queue a retry with its parameters.
+
+    False if another worker finished or retired it first (only one retry is queued).
+    """
     import optuna
     from optuna.trial import TrialState
 
     storage = study._storage
-    retired = []
-    for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        if not is_stale(t, stale_after=stale_after):
-            continue
-        try:
-            storage.set_trial_user_attr(t._trial_id, "retired", "stale")
-            if not storage.set_trial_state_values(t._trial_id, TrialState.FAIL):
-                continue
-        except optuna.exceptions.UpdateFinishedTrialError:
-            continue
-        retry = optuna.trial.create_trial(state=TrialState.WAITING, params=t.params, distributions=t.distributions,
-                                          user_attrs={"retry_of": t.number}, system_attrs=dict(t.system_attrs))
-        study.add_trial(retry)
-        retired.append(t.number)
-    return retired
+    try:
+        storage.set_trial_user_attr(trial._trial_id, "retired", why)
+        if not storage.set_trial_state_values(trial._trial_id, TrialState.FAIL):
+            return False
+    except optuna.exceptions.UpdateFinishedTrialError:
+        return False
+    frozen = storage.get_trial(trial._trial_id)
+    study.add_trial(optuna.trial.create_trial(state=TrialState.WAITING, params=frozen.params,
+                                              distributions=frozen.distributions, user_attrs={"retry_of": frozen.number},
+                                              system_attrs=dict(frozen.system_attrs)))
+    return True
 
 
 # ----------------------------------------------------------------------------- one trial
@@ -348,7 +356,11 @@ def worker(storage: str | Path | None, study_name: str, *, n_trials: int | None 
             trial.set_user_attr("retired", "surplus")
             study.tell(trial, state=TrialState.FAIL)
             break
-        frozen = run_trial(study, trial, spec, base, store, workspace)
+        try:
+            frozen = run_trial(study, trial, spec, base, store, workspace)
+        except BaseException:  # Ctrl-C or a crash mid-trial: give the trial back for a retry
+            retire(study, trial, "interrupted")
+            raise
         done += 1
         if on_trial is not None:
             on_trial(frozen)

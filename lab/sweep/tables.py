@@ -7,9 +7,10 @@ that was retried) are left out: they never ran a config to the end.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 TRIAL_COLUMNS = ["number", "state", "value", "metric", "steps", "decision", "run_id"]
 
@@ -20,6 +21,8 @@ def _counted(study: Any) -> list[Any]:
 
 def trials_table(study: Any) -> pd.DataFrame:
     """One row per trial: number, state, each parameter, value, metric, steps, decision, run_id."""
+    import pandas as pd
+
     trials = _counted(study)
     names: list[str] = []
     for t in trials:
@@ -56,6 +59,7 @@ def best_trial(study: Any) -> Any | None:
 
 def history_table(study: Any) -> pd.DataFrame:
     """Completed trials in order: number, value, best (the best value so far)."""
+    import pandas as pd
     from optuna.trial import TrialState
 
     sign = _direction(study)
@@ -73,6 +77,8 @@ def heatmap(study: Any, x_field: str, y_field: str, column: str = "value", agg: 
 
     Completed trials only; a cell's `count` says how many trials it averages.
     """
+    import pandas as pd
+
     table = trials_table(study)
     for name in (x_field, y_field):
         if name not in table.columns or name in TRIAL_COLUMNS:
@@ -93,6 +99,7 @@ def heatmap(study: Any, x_field: str, y_field: str, column: str = "value", agg: 
 def importances(study: Any) -> pd.DataFrame:
     """Each parameter's importance (optuna's fANOVA), largest first; empty with too few trials."""
     import optuna
+    import pandas as pd
 
     empty = pd.DataFrame(columns=["param", "importance"])
     complete = [t for t in _counted(study) if t.state == optuna.trial.TrialState.COMPLETE
