@@ -333,3 +333,14 @@ def test_a_trial_interrupted_in_this_worker_is_given_back_for_a_retry(tmp_path, 
     table = trials_table(study)
     assert {params_of(row, GRID.dims) for _, row in table.iterrows()} == grid_points(GRID) and len(table) == GRID.grid_size()
     assert table.loc[table["number"] == 1, ["lr", "optimizer"]].iloc[0].tolist() == [first.params["lr"], first.params["optimizer"]]
+
+
+def test_a_metric_the_lab_does_not_record_stops_the_worker_with_the_known_ones(tmp_path):
+    storage = tmp_path / "s.journal"
+    create_sweep("descent", GRID, Objective("val/loss"), "grid", storage=storage, study_name="m", base=BASE)
+    with pytest.raises(ValueError, match=r"the descent lab does not record the metric 'val/loss'; it records: .*loss"):
+        worker(storage, "m")
+    code, out, err = _cli("sweep", "worker", "--storage", str(storage), "--study", "m")
+    assert code == 1 and "does not record the metric 'val/loss'" in err
+    study, _ = load_sweep(storage, "m")
+    assert trials_table(study).empty  # the failed attempts are retired, not counted

@@ -326,6 +326,12 @@ def run_trial(study: Any, trial: Any, spec: Sweep, base: Config, store: Any, wor
         result.decision = Decision(True, "cancelled", f"pruned by the median rule at step {at}: "
                                    f"{spec.objective.metric} {value:.4g} was worse than the median of earlier trials "
                                    "at that step", at)
+    if not tracker.seen and result.steps:
+        recorded = sorted({name for step in result.steps for name in step.metrics})
+        trial.set_user_attr("retired", "no_metric")
+        study.tell(trial, state=TrialState.FAIL)
+        raise ValueError(f"the {spec.lab} lab does not record the metric {spec.objective.metric!r}; "
+                         f"it records: {', '.join(recorded)}")
     value, metric, steps = spec.objective.score(result)
     run_id = store.save(workspace, spec.lab, result, name=f"trial {trial.number}", tags=(f"sweep:{study.study_name}",))
     for key, attr in (("run_id", run_id), ("metric", metric if math.isfinite(metric) else None), ("steps", steps),
