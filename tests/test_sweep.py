@@ -344,3 +344,32 @@ def test_a_metric_the_lab_does_not_record_stops_the_worker_with_the_known_ones(t
     assert code == 1 and "does not record the metric 'val/loss'" in err
     study, _ = load_sweep(storage, "m")
     assert trials_table(study).empty  # the failed attempts are retired, not counted
+
+
+def test_stop_between_trials_and_mid_trial_then_resume(tmp_path, run_db):
+    storage = tmp_path / "s.journal"
+    finished, stop = [], threading.Event()
+
+    def note(trial):
+        finished.append(trial.number)
+        if len(finished) == 2:
+            stop.set()
+
+    study = run_sweep("descent", GRID, Objective(), "grid", storage=storage, study_name="s", base=BASE, prune=False,
+                      on_trial=note, stop=stop)
+    assert finished == [0, 1] and len(study.get_trials()) == 2  # stopped before asking for a third
+    calls = {"n": 0}
+
+    def stop_mid_run():  # lab.run asks once per step: this lands on step 10 of the next trial
+        calls["n"] += 1
+        return calls["n"] > 10
+
+    assert worker(storage, "s", stop=stop_mid_run) == 0
+    trials = study.get_trials()
+    assert trials[2].state.name == "FAIL" and trials[2].user_attrs["retired"] == "interrupted"
+    assert trials[3].state.name == "WAITING" and trials[3].params == trials[2].params
+    assert len(RunStore(run_db).list("local", tag="sweep:s")) == 2  # the interrupted run is not saved
+    assert worker(storage, "s") == GRID.grid_size() - 2
+    table = trials_table(study)
+    assert len(table) == GRID.grid_size()
+    assert {params_of(row, GRID.dims) for _, row in table.iterrows()} == grid_points(GRID)

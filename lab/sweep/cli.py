@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import math
+import signal
+import threading
 from typing import Any, TextIO
 
 from lab import experiments
@@ -55,7 +57,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.action == "create":
         return _create(args, out)
     if args.action == "worker":
-        return _worker(args, out)
+        return _worker(args, out, err)
     return _status(args, out)
 
 
@@ -80,7 +82,8 @@ def _create(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-def _worker(args: argparse.Namespace, out: TextIO) -> int:
+def _worker(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from lab.cli import _catch_interrupt
     from lab.sweep import worker
 
     def report(trial: Any) -> None:
@@ -89,8 +92,16 @@ def _worker(args: argparse.Namespace, out: TextIO) -> int:
             value = "" if trial.value is None else f"  value={_show(trial.value)}"
             print(f"trial {trial.number}: {trial.state.name.lower()}{value}  {params}", file=out, flush=True)
 
-    done = worker(args.storage, args.study, n_trials=args.trials, worker_index=args.worker_index, db=args.db,
-                  workspace=args.workspace, on_trial=report)
+    stop = threading.Event()
+    previous = _catch_interrupt(stop, err)
+    try:
+        done = worker(args.storage, args.study, n_trials=args.trials, worker_index=args.worker_index, db=args.db,
+                      workspace=args.workspace, on_trial=report, stop=stop)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    if stop.is_set():
+        print("interrupted: the trial in progress was given back; run `sweep worker` again to resume", file=out)
     print(f"worker done: {done} trial(s) run here", file=out)
     return 0
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -282,8 +283,12 @@ def retire(study: Any, trial: Any, why: str) -> bool:
 # ----------------------------------------------------------------------------- one trial
 
 
-def run_trial(study: Any, trial: Any, spec: Sweep, base: Config, store: Any, workspace: str) -> Any:
-    """Run one trial as a lab run, save the run, tell the study; the finished FrozenTrial."""
+def run_trial(study: Any, trial: Any, spec: Sweep, base: Config, store: Any, workspace: str, stop: Any = None) -> Any:
+    """Run one trial as a lab run, save the run, tell the study; the finished FrozenTrial.
+
+    `stop` (an Event or a callable) ends the run early: the trial is then given back for a
+    retry (retired, its run not saved) and None is returned.
+    """
     from optuna.trial import TrialState
 
     import lab
@@ -319,7 +324,10 @@ def run_trial(study: Any, trial: Any, spec: Sweep, base: Config, store: Any, wor
             state["beat"] = now
             trial.set_user_attr("beat", now)
 
-    result = lab.run(config, on_step=on_step, cancel=cancel)
+    result = lab.run(config, on_step=on_step, cancel=lambda: cancel.is_set() or _is_set(stop))
+    if state["pruned"] is None and _is_set(stop):
+        retire(study, trial, "interrupted")
+        return None
     pruned = state["pruned"] is not None and result.decision.kind == "cancelled"
     if pruned:
         at, value = state["pruned"]
@@ -342,10 +350,20 @@ def run_trial(study: Any, trial: Any, spec: Sweep, base: Config, store: Any, wor
     return study.tell(trial, value)
 
 
+def _is_set(stop: Any) -> bool:
+    if stop is None:
+        return False
+    return stop.is_set() if hasattr(stop, "is_set") else bool(stop())
+
+
 def worker(storage: str | Path | None, study_name: str, *, n_trials: int | None = None, worker_index: int = 0,
            db: str | Path | None = None, workspace: str | None = None, on_trial: Callable[[Any], None] | None = None,
-           stale_after: float = STALE_AFTER_S) -> int:
-    """Join a sweep and run trials until its budget is used (or `n_trials` of them); the count run here."""
+           stale_after: float = STALE_AFTER_S, stop: Any = None) -> int:
+    """Join a sweep and run trials until its budget is used (or `n_trials` of them); the count run here.
+
+    `stop` (a threading.Event or a callable returning True) ends the worker: a trial in
+    progress is given back for a retry, and the sweep can be resumed by any worker later.
+    """
     from lab.store import RunStore
 
     study, spec = load_sweep(storage, study_name, worker_index)
@@ -354,7 +372,7 @@ def worker(storage: str | Path | None, study_name: str, *, n_trials: int | None 
     workspace = spec.workspace if workspace is None else workspace
     retire_stale(study, stale_after)
     done = 0
-    while (n_trials is None or done < n_trials) and budget_left(study, spec) > 0:
+    while (n_trials is None or done < n_trials) and not _is_set(stop) and budget_left(study, spec) > 0:
         trial = study.ask()
         if _rank(study, trial.number) >= spec.trials:
             from optuna.trial import TrialState
@@ -363,10 +381,12 @@ def worker(storage: str | Path | None, study_name: str, *, n_trials: int | None 
             study.tell(trial, state=TrialState.FAIL)
             break
         try:
-            frozen = run_trial(study, trial, spec, base, store, workspace)
+            frozen = run_trial(study, trial, spec, base, store, workspace, stop)
         except BaseException:  # Ctrl-C or a crash mid-trial: give the trial back for a retry
             retire(study, trial, "interrupted")
             raise
+        if frozen is None:
+            break
         done += 1
         if on_trial is not None:
             on_trial(frozen)
@@ -390,12 +410,14 @@ def run_sweep(lab: str, space: Space, objective: Objective, sampler: str = "tpe"
               n_workers: int = 1, storage: str | Path | None = None, study_name: str | None = None, seed: int = 0,
               on_trial: Callable[[Any], None] | None = None, *, base: Config | None = None, db: str | Path | None = None,
               workspace: str = "local", prune: bool = True, report_every: int | None = None,
-              startup_trials: int = 3, warmup_steps: int = 0, poll_s: float = 0.5) -> Any:
-    """Create a sweep and run it to the end; returns the study.
+              startup_trials: int = 3, warmup_steps: int = 0, poll_s: float = 0.5, stop: Any = None) -> Any:
+    """Create a sweep and run it to the end (or until `stop` is set); returns the study.
 
     With ``n_workers > 1`` the trials run in that many worker PROCESSES sharing `storage`
     (``python -m lab sweep worker``, each with its own connection); `on_trial` is then called here, in the
-    calling process, for each trial as it finishes (polled every `poll_s`).
+    calling process, for each trial as it finishes (polled every `poll_s`). `stop` (an Event
+    or a callable) interrupts the workers (SIGINT): their trials in progress are given back,
+    and `worker(storage, study.study_name)` resumes the sweep later.
     """
     if isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1:
         raise ValueError(f"n_workers={n_workers!r} is not allowed; give a positive integer")
@@ -403,7 +425,7 @@ def run_sweep(lab: str, space: Space, objective: Objective, sampler: str = "tpe"
                          base=base, prune=prune, report_every=report_every, startup_trials=startup_trials,
                          warmup_steps=warmup_steps, workspace=workspace)
     if n_workers == 1:
-        worker(storage, study.study_name, db=db, on_trial=on_trial)
+        worker(storage, study.study_name, db=db, on_trial=on_trial, stop=stop)
         return study
     env = dict(os.environ)
     package_root = str(Path(__file__).resolve().parents[2])
@@ -422,6 +444,16 @@ def run_sweep(lab: str, space: Space, objective: Objective, sampler: str = "tpe"
                         on_trial(t)
             if not running:
                 break
+            if _is_set(stop):
+                for p in procs:
+                    if p.poll() is None:
+                        p.send_signal(signal.SIGINT)
+                for p in procs:
+                    try:
+                        p.wait(timeout=30)
+                    except subprocess.TimeoutExpired:
+                        p.terminate()
+                continue
             time.sleep(poll_s)
     finally:
         for p in procs:
