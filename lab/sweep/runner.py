@@ -92,7 +92,7 @@ class Sweep:
         import optuna
 
         if self.sampler == "grid":
-            return _GridSampler(self.space.grid(), seed=self.seed)
+            return _grid_sampler_class()(self.space.grid(), seed=self.seed)
         if self.sampler == "random":
             return optuna.samplers.RandomSampler(seed=self.seed + worker_index)
         return optuna.samplers.TPESampler(seed=self.seed + worker_index, constant_liar=True,
@@ -117,10 +117,6 @@ def _grid_sampler_class() -> type:
             return None
 
     return GridSampler
-
-
-def _GridSampler(search_space: dict[str, list[Any]], seed: int) -> Any:
-    return _grid_sampler_class()(search_space, seed=seed)
 
 
 def _quiet_optuna() -> None:
@@ -150,7 +146,8 @@ def create_sweep(lab: str, space: Space, objective: Objective, sampler: str = "t
     if sampler not in SAMPLERS:
         raise ValueError(f"sampler={sampler!r} is not known; choose one of {', '.join(SAMPLERS)}")
     if sampler == "grid":
-        size = len(list(_grid_points(space)))
+        space.grid()  # refuses a grid past MAX_GRID
+        size = space.grid_size()
         n_trials = size if n_trials is None else n_trials
         if n_trials > size:
             raise ValueError(f"n_trials={n_trials} is more than the grid's {size} points")
@@ -180,12 +177,6 @@ def create_sweep(lab: str, space: Space, objective: Objective, sampler: str = "t
     for key, value in spec.attrs().items():
         study.set_user_attr(key, value)
     return study
-
-
-def _grid_points(space: Space):
-    import itertools
-
-    return itertools.product(*space.grid().values())
 
 
 def load_sweep(storage: str | Path | None, study_name: str, worker_index: int = 0) -> tuple[Any, Sweep]:
