@@ -145,7 +145,7 @@ def _store_options(parser: argparse.ArgumentParser) -> None:
 
 def build_parser(*, lab_help: bool = True) -> argparse.ArgumentParser:
     """The argument parser; `lab_help` adds every lab's settings to ``run --help`` (imports every lab)."""
-    parser = argparse.ArgumentParser(prog="python -m lab", description="Convergence Lab without the app: run labs, manage saved runs.",
+    parser = argparse.ArgumentParser(prog="python -m lab", description="Convergence Lab without the app: run labs, manage saved runs, sweep settings.",
                                      epilog="'python -m lab run --help' lists every lab's settings.")
     sub = parser.add_subparsers(dest="command", required=True)
 
