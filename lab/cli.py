@@ -4,6 +4,8 @@
     python -m lab runs list --lab descent
     python -m lab runs show 3f9a0c1b2d4e
     python -m lab runs export --format csv --out runs.csv
+    python -m lab sweep create --study s1 --lab descent --param lr=float:1e-3:1:log --trials 20
+    python -m lab sweep worker --study s1
 
 Settings are ``field=value`` in the same text form as the app's URLs (`lab.share`), so a
 value parses by its field's type and a bad one is refused with the field's own message.
@@ -143,7 +145,7 @@ def _store_options(parser: argparse.ArgumentParser) -> None:
 
 def build_parser(*, lab_help: bool = True) -> argparse.ArgumentParser:
     """The argument parser; `lab_help` adds every lab's settings to ``run --help`` (imports every lab)."""
-    parser = argparse.ArgumentParser(prog="python -m lab", description="Convergence Lab without the app: run labs, manage saved runs.",
+    parser = argparse.ArgumentParser(prog="python -m lab", description="Convergence Lab without the app: run labs, manage saved runs, sweep settings.",
                                      epilog="'python -m lab run --help' lists every lab's settings.")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -181,6 +183,10 @@ def build_parser(*, lab_help: bool = True) -> argparse.ArgumentParser:
     delete = runs_sub.add_parser("delete", help="delete runs")
     delete.add_argument("ids", nargs="+")
     _store_options(delete)
+
+    from lab.sweep.cli import add_parser as add_sweep_parser
+
+    add_sweep_parser(sub, _store_options)
     return parser
 
 
@@ -332,6 +338,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     try:
         if args.command == "run":
             return _cmd_run(args, out, err)
+        if args.command == "sweep":
+            from lab.sweep.cli import run as run_sweep_command
+
+            return run_sweep_command(args, out, err)
         return _cmd_runs(args, out, err)
     except ValueError as exc:
         for line in str(exc).splitlines() or [""]:

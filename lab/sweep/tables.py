@@ -1,0 +1,120 @@
+"""Tidy pandas tables of a sweep, for the page and the command line.
+
+Trials retired by the runner (a surplus trial from a race for the last slot, a stale trial
+that was retried) are left out: they never ran a config to the end.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+TRIAL_COLUMNS = ["number", "state", "value", "metric", "steps", "decision", "run_id"]
+
+
+def _counted(study: Any) -> list[Any]:
+    return [t for t in study.get_trials(deepcopy=False) if t.user_attrs.get("retired") is None]
+
+
+def trials_table(study: Any) -> pd.DataFrame:
+    """One row per trial: number, state, each parameter, value, metric, steps, decision, run_id."""
+    import pandas as pd
+
+    trials = _counted(study)
+    names: list[str] = []
+    for t in trials:
+        for name in t.params:
+            if name not in names:
+                names.append(name)
+    rows = []
+    for t in trials:
+        row = {"number": t.number, "state": t.state.name.lower(), **{n: t.params.get(n) for n in names},
+               "value": t.value if t.values else None, "metric": t.user_attrs.get("metric"),
+               "steps": t.user_attrs.get("steps"), "decision": t.user_attrs.get("decision"),
+               "run_id": t.user_attrs.get("run_id")}
+        rows.append(row)
+    columns = ["number", "state", *names, *TRIAL_COLUMNS[2:]]
+    return pd.DataFrame(rows, columns=columns).sort_values("number", ignore_index=True)
+
+
+def _direction(study: Any) -> int:
+    from optuna.study import StudyDirection
+
+    return 1 if study.direction == StudyDirection.MINIMIZE else -1
+
+
+def best_trial(study: Any) -> Any | None:
+    """The completed trial with the best value, or None before any completed."""
+    from optuna.trial import TrialState
+
+    done = [t for t in _counted(study) if t.state == TrialState.COMPLETE and t.value is not None]
+    if not done:
+        return None
+    sign = _direction(study)
+    return min(done, key=lambda t: (sign * t.value, t.number))
+
+
+def history_table(study: Any) -> pd.DataFrame:
+    """Completed trials in order: number, value, best (the best value so far)."""
+    import pandas as pd
+    from optuna.trial import TrialState
+
+    sign = _direction(study)
+    rows, best = [], math.inf
+    for t in sorted(_counted(study), key=lambda t: t.number):
+        if t.state != TrialState.COMPLETE or t.value is None:
+            continue
+        best = min(best, sign * t.value)
+        rows.append({"number": t.number, "value": t.value, "best": sign * best})
+    return pd.DataFrame(rows, columns=["number", "value", "best"])
+
+
+def heatmap(study: Any, x_field: str, y_field: str, column: str = "value", agg: str = "mean") -> pd.DataFrame:
+    """`column` (value, metric or steps) over two fields, aggregated per cell: x, y, column, count.
+
+    Completed trials only; a cell's `count` says how many trials it averages.
+    """
+    import pandas as pd
+
+    table = trials_table(study)
+    for name in (x_field, y_field):
+        if name not in table.columns or name in TRIAL_COLUMNS:
+            params = [c for c in table.columns if c not in TRIAL_COLUMNS]
+            raise ValueError(f"{name!r} is not a searched field of this sweep; searched: {', '.join(params) or 'none yet'}")
+    if x_field == y_field:
+        raise ValueError("a heatmap needs two different fields")
+    if column not in ("value", "metric", "steps"):
+        raise ValueError(f"column={column!r} is not allowed; choose value, metric or steps")
+    done = table[(table["state"] == "complete") & table[column].notna()]
+    done = done[done[column].astype(float).map(math.isfinite)]
+    if done.empty:
+        return pd.DataFrame(columns=[x_field, y_field, column, "count"])
+    grouped = done.groupby([x_field, y_field], dropna=False)[column].agg([agg, "count"]).reset_index()
+    return grouped.rename(columns={agg: column})
+
+
+def importances(study: Any) -> pd.DataFrame:
+    """Each parameter's importance (optuna's fANOVA), largest first; empty with too few trials."""
+    import optuna
+    import pandas as pd
+
+    empty = pd.DataFrame(columns=["param", "importance"])
+    complete = [t for t in _counted(study) if t.state == optuna.trial.TrialState.COMPLETE
+                and t.value is not None and math.isfinite(t.value)]
+    if len(complete) < 2:
+        return empty
+    finite = [t.value for t in complete]
+    worst = max(finite) if _direction(study) == 1 else min(finite)
+
+    def target(t: Any) -> float:
+        return t.value if t.value is not None and math.isfinite(t.value) else worst
+
+    try:
+        found = optuna.importance.get_param_importances(
+            study, evaluator=optuna.importance.FanovaImportanceEvaluator(seed=0), target=target)
+    except (RuntimeError, ValueError, ZeroDivisionError):
+        return empty
+    return pd.DataFrame(sorted(found.items(), key=lambda kv: -kv[1]), columns=["param", "importance"])
