@@ -19,9 +19,8 @@ with settings:
     st.text_input("hidden layer sizes", key=form.key(P, "hidden"),
                   help="Units per hidden layer, comma-separated (e.g. 16,8; up to 5 layers). Empty: logistic regression.")
     form.selectbox("activation", ACTIVATIONS, key=form.key(P, "activation"))
-    a, b = st.columns(2)
-    a.checkbox("batch norm", key=form.key(P, "batch_norm"))
-    b.checkbox("standardize", key=form.key(P, "standardize"), help="StandardScaler fit on the training split")
+    st.checkbox("batch norm", key=form.key(P, "batch_norm"))
+    st.checkbox("standardize the features", key=form.key(P, "standardize"), help="StandardScaler fit on the training split")
     form.slider("dropout", 0.0, 0.9, key=form.key(P, "dropout"), step=0.05)
     form.select_slider("L2 weight decay", views.PENALTIES, key=form.key(P, "weight_decay"), format_func=lambda v: f"{v:g}")
     form.select_slider("L1 penalty", views.PENALTIES, key=form.key(P, "l1"), format_func=lambda v: f"{v:g}")
@@ -48,8 +47,8 @@ def draw(result, final):
         roc, pr, confusion = st.columns(3)
         roc.altair_chart(views.roc_chart(test), width="stretch")
         pr.altair_chart(views.pr_chart(test), width="stretch")
-        confusion.altair_chart(views.confusion_chart(test["confusion"], ["benign", "malignant"]))
-        st.caption(f"Test split ({len(test['y_true'])} patients); positive class: malignant. {result.artifacts.get('model', '')}")
+        confusion.altair_chart(views.confusion_chart(test["confusion"], ["benign", "malignant"]), width="stretch")
+        st.caption(f"Held-out test split ({len(test['y_true'])} patients); the positive class is malignant.")
     if final:
         runs.compare_section(P, "classifier", {"run": result}, ["val/loss", "train/loss", "val/accuracy", "grad/norm"], log=True)
 

@@ -22,12 +22,14 @@ BATCHES = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]
 LOSSES = {"train/loss": "train", "val/loss": "validation"}
 ACCURACIES = {"train/accuracy": "train", "val/accuracy": "validation"}
 BATCH_COLOUR = "#9e9e9e"
+#: Learning rates 1e-5 to 50 by factors of about 2 (1, 2, 3, 5 per decade): the CNN's default 0.003 is on it.
+LR_GRID = [round(m * 10.0**e, 12) for e in range(-5, 2) for m in (1, 2, 3, 5)]
 
 
 def optimizer_controls(prefix: str, optimizers: tuple[str, ...]) -> None:
-    """Optimizer, learning rate on the log grid, and the schedule (folded away)."""
+    """Optimizer, learning rate on a 1-2-3-5 log grid (the engines' defaults and presets lie on it), and the schedule."""
     form.selectbox("optimizer", optimizers, key=form.key(prefix, "optimizer"), format_func=lambda n: optim.LABELS.get(n, n))
-    controls.lr_slider("learning rate", prefix)
+    form.select_slider("learning rate", LR_GRID, key=form.key(prefix, "lr"), format_func=lambda v: f"{v:g}")
     with st.expander("learning-rate schedule (over epochs)"):
         controls.schedule_picker(prefix)
 
@@ -78,8 +80,10 @@ def curves(result: RunResult, batches: bool = False) -> tuple[alt.LayerChart, al
     """
     history = result.history()
     extra = [batch_loss_layer(result)] if batches else []
+    last = max(1, result.steps[-1].step) if result.steps else 1
     loss = charts.line_chart(charts.select_metrics(history, list(LOSSES), LOSSES), title="loss (cross-entropy, log scale)",
-                             log=True, decision=result.decision, extra=extra, x_title="epoch", height=280)
+                             log=True, decision=result.decision, extra=extra, x_title="epoch", height=280,
+                             x_domain=(0, last) if batches else None)
     accuracy = charts.line_chart(charts.select_metrics(history, list(ACCURACIES), ACCURACIES), title="accuracy",
                                  decision=result.decision, x_title="epoch", height=280)
     return loss, accuracy
@@ -95,7 +99,7 @@ def batch_loss_layer(result: RunResult) -> alt.Chart:
         frame = pd.DataFrame({"step": list(steps), "value": list(values)})
     frame["metric"] = "train, per batch"
     frame = charts.finite(frame, log=True)
-    return alt.Chart(frame).mark_line(strokeWidth=1, opacity=0.45, color=BATCH_COLOUR, clip=True).encode(
+    return alt.Chart(frame).mark_line(strokeWidth=1, opacity=0.6, color=BATCH_COLOUR, clip=True).encode(
         x="step:Q", y="value:Q", tooltip=["metric:N", alt.Tooltip("step:Q", format=".2f"), alt.Tooltip("value:Q", format=".4g")])
 
 
@@ -125,23 +129,25 @@ def cnn_metrics(result: RunResult) -> None:
     ])
 
 
-def _curve(frame: pd.DataFrame, x: str, y: str, title: str) -> alt.LayerChart:
+def _curve(frame: pd.DataFrame, x: str, y: str, titles: tuple[str, str]) -> alt.Chart:
+    """A curve drawn in the order of its points (ROC and PR curves have vertical runs)."""
     frame = frame.assign(i=range(len(frame)))
-    line = alt.Chart(frame).mark_line(strokeWidth=2, interpolate="step-after" if x == "recall" else "linear").encode(
-        x=alt.X(f"{x}:Q", scale=alt.Scale(domain=[0, 1])), y=alt.Y(f"{y}:Q", scale=alt.Scale(domain=[0, 1.02])),
-        order="i:Q", tooltip=[alt.Tooltip(f"{x}:Q", format=".3f"), alt.Tooltip(f"{y}:Q", format=".3f")])
-    return alt.layer(line).properties(title=title, height=260)
+    return alt.Chart(frame).mark_line(strokeWidth=2, color=charts.PALETTE[0], interpolate="step-after" if x == "recall" else "linear").encode(
+        x=alt.X(f"{x}:Q", title=titles[0], scale=alt.Scale(domain=[0, 1])),
+        y=alt.Y(f"{y}:Q", title=titles[1], scale=alt.Scale(domain=[0, 1])),
+        order="i:Q", tooltip=[alt.Tooltip(f"{x}:Q", title=titles[0], format=".3f"), alt.Tooltip(f"{y}:Q", title=titles[1], format=".3f")])
 
 
 def roc_chart(test: dict) -> alt.LayerChart:
     chance = alt.Chart(pd.DataFrame({"fpr": [0, 1], "tpr": [0, 1]})).mark_line(color="#888", strokeDash=[4, 4]).encode(x="fpr:Q", y="tpr:Q")
-    curve = _curve(pd.DataFrame(test["roc"]), "fpr", "tpr", "")
-    return alt.layer(chance, *curve.layer).properties(title=f"ROC curve (AUC {test['roc_auc']:.3f})", height=260)
+    curve = _curve(pd.DataFrame(test["roc"]), "fpr", "tpr", ("false positive rate", "true positive rate"))
+    return alt.layer(chance, curve).properties(title=f"ROC curve (AUC {test['roc_auc']:.3f})", height=260)
 
 
 def pr_chart(test: dict) -> alt.LayerChart:
     frame = pd.DataFrame(test["pr"]).iloc[::-1]
-    return _curve(frame, "recall", "precision", f"precision-recall (AP {test['average_precision']:.3f})")
+    curve = _curve(frame, "recall", "precision", ("recall", "precision"))
+    return alt.layer(curve).properties(title=f"PR curve (AP {test['average_precision']:.3f})", height=260)
 
 
 def confusion_chart(confusion: list[list[int]], labels: list[str], title: str = "confusion matrix (test)", size: int = 260) -> alt.LayerChart:
@@ -152,12 +158,13 @@ def confusion_chart(confusion: list[list[int]], labels: list[str], title: str = 
     frame = pd.DataFrame(rows)
     frame["dark"] = frame["count"] > matrix.max() / 2
     order = alt.Sort(labels)
-    base = alt.Chart(frame).encode(x=alt.X("predicted:O", sort=order, axis=alt.Axis(labelAngle=0)), y=alt.Y("true:O", sort=order))
+    axis = alt.Axis(labelAngle=0, labelOverlap=False)
+    base = alt.Chart(frame).encode(x=alt.X("predicted:O", sort=order, axis=axis), y=alt.Y("true:O", sort=order, axis=axis))
     cells = base.mark_rect().encode(color=alt.Color("count:Q", scale=alt.Scale(scheme="blues"), legend=None),
                                     tooltip=["true:N", "predicted:N", "count:Q"])
     text = base.mark_text(fontSize=12 if len(labels) > 2 else 16).encode(
         text="count:Q", color=alt.condition("datum.dark", alt.value("white"), alt.value("black")))
-    return alt.layer(cells, text).properties(title=title, height=size, width=size)
+    return alt.layer(cells, text).properties(title=title, height=size)
 
 
 def per_class_chart(test: dict) -> alt.LayerChart:
