@@ -22,6 +22,7 @@ BATCHES = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]
 LOSSES = {"train/loss": "train", "val/loss": "validation"}
 ACCURACIES = {"train/accuracy": "train", "val/accuracy": "validation"}
 BATCH_COLOUR = "#9e9e9e"
+DOTS_UP_TO = 30
 #: Learning rates 1e-5 to 50 by factors of about 2 (1, 2, 3, 5 per decade): the CNN's default 0.003 is on it.
 LR_GRID = [round(m * 10.0**e, 12) for e in range(-5, 2) for m in (1, 2, 3, 5)]
 
@@ -76,17 +77,25 @@ def curves(result: RunResult, batches: bool = False) -> tuple[alt.LayerChart, al
     """Loss (log scale) and accuracy by epoch, train and validation, the decision marked on both.
 
     With `batches`, the per-batch training loss is drawn faintly behind (the last batch of each
-    epoch while running, every batch from the artifacts once finished).
+    epoch while running, every batch from the artifacts once finished). Short runs (a diverged
+    one stops after an epoch or two) get a dot per epoch so that they still show.
     """
     history = result.history()
-    extra = [batch_loss_layer(result)] if batches else []
     last = max(1, result.steps[-1].step) if result.steps else 1
-    loss = charts.line_chart(charts.select_metrics(history, list(LOSSES), LOSSES), title="loss (cross-entropy, log scale)",
-                             log=True, decision=result.decision, extra=extra, x_title="epoch", height=280,
+    frames = (charts.select_metrics(history, list(LOSSES), LOSSES), charts.select_metrics(history, list(ACCURACIES), ACCURACIES))
+    dots = [[_dots(frame, log)] if len(result.steps) <= DOTS_UP_TO else [] for frame, log in zip(frames, (True, False))]
+    loss = charts.line_chart(frames[0], title="loss (cross-entropy, log scale)", log=True, decision=result.decision,
+                             extra=[batch_loss_layer(result)] * batches + dots[0], x_title="epoch", height=280,
                              x_domain=(0, last) if batches else None)
-    accuracy = charts.line_chart(charts.select_metrics(history, list(ACCURACIES), ACCURACIES), title="accuracy",
-                                 decision=result.decision, x_title="epoch", height=280)
+    accuracy = charts.line_chart(frames[1], title="accuracy", decision=result.decision, extra=dots[1], x_title="epoch", height=280)
     return loss, accuracy
+
+
+def _dots(frame: pd.DataFrame, log: bool) -> alt.Chart:
+    names = list(dict.fromkeys(frame["metric"]))
+    return alt.Chart(charts.finite(frame, log)).mark_point(filled=True, size=40).encode(
+        x="step:Q", y="value:Q", color=alt.Color("metric:N", scale=charts.colour_scale(names), legend=None),
+        tooltip=["metric:N", "step:Q", alt.Tooltip("value:Q", format=".4g")])
 
 
 def batch_loss_layer(result: RunResult) -> alt.Chart:
