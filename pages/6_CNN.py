@@ -19,7 +19,7 @@ with settings:
     form.slider("channels 2", 1, 128, key=form.key(P, "channels.1"), container=b, help="channels of the second conv block")
     form.radio("kernel size", KERNELS, key=form.key(P, "kernel_size"), horizontal=True, format_func=lambda k: f"{k}x{k}")
     st.checkbox("batch norm", key=form.key(P, "batch_norm"))
-    st.checkbox("augment (shift images by ±1 pixel)", key=form.key(P, "augment"))
+    st.checkbox("augment (±1 px shifts)", key=form.key(P, "augment"))
     form.slider("dropout", 0.0, 0.9, key=form.key(P, "dropout"), step=0.05)
     views.optimizer_controls(P, OPTIMIZERS)
     form.select_slider("batch size", views.BATCHES, key=form.key(P, "batch_size"))

@@ -173,7 +173,7 @@ def confusion_chart(confusion: list[list[int]], labels: list[str], title: str = 
                                     tooltip=["true:N", "predicted:N", "count:Q"])
     text = base.mark_text(fontSize=12 if len(labels) > 2 else 16).encode(
         text="count:Q", color=alt.condition("datum.dark", alt.value("white"), alt.value("black")))
-    return alt.layer(cells, text).properties(title=title, height=size)
+    return alt.layer(cells, text).properties(title=title, height=size, width="container")
 
 
 def per_class_chart(test: dict) -> alt.LayerChart:
