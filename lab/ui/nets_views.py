@@ -160,20 +160,27 @@ def pr_chart(test: dict) -> alt.LayerChart:
 
 
 def confusion_chart(confusion: list[list[int]], labels: list[str], title: str = "confusion matrix (test)", size: int = 260) -> alt.LayerChart:
-    """Counts of true (rows) against predicted (columns), with the count written in each cell."""
+    """Counts of true (rows) against predicted (columns), with the count written in each cell.
+
+    Cells sit on quantitative axes (a band scale would not stretch to the column's width).
+    """
     matrix = np.asarray(confusion)
-    rows = [{"true": labels[i], "predicted": labels[j], "count": int(matrix[i, j])}
-            for i in range(len(labels)) for j in range(len(labels))]
+    n = len(labels)
+    rows = [{"true": labels[i], "predicted": labels[j], "count": int(matrix[i, j]), "x": j, "x2": j + 1, "y": i, "y2": i + 1,
+             "cx": j + 0.5, "cy": i + 0.5} for i in range(n) for j in range(n)]
     frame = pd.DataFrame(rows)
     frame["dark"] = frame["count"] > matrix.max() / 2
-    order = alt.Sort(labels)
-    axis = alt.Axis(labelAngle=0, labelOverlap=False)
-    base = alt.Chart(frame).encode(x=alt.X("predicted:O", sort=order, axis=axis), y=alt.Y("true:O", sort=order, axis=axis))
-    cells = base.mark_rect().encode(color=alt.Color("count:Q", scale=alt.Scale(scheme="blues"), legend=None),
-                                    tooltip=["true:N", "predicted:N", "count:Q"])
-    text = base.mark_text(fontSize=12 if len(labels) > 2 else 16).encode(
-        text="count:Q", color=alt.condition("datum.dark", alt.value("white"), alt.value("black")))
-    return alt.layer(cells, text).properties(title=title, height=size, width="container")
+    names = "[" + ",".join(f"'{label}'" for label in labels) + "]"
+    axis = lambda title: alt.Axis(title=title, values=[i + 0.5 for i in range(n)], labelExpr=f"{names}[floor(datum.value)]",  # noqa: E731
+                                  labelAngle=0, labelOverlap=False, labelFlush=False, grid=False, ticks=False, domain=False)
+    x = alt.X("x:Q", axis=axis("predicted"), scale=alt.Scale(domain=[0, n], nice=False))
+    y = alt.Y("y:Q", axis=axis("true"), scale=alt.Scale(domain=[0, n], nice=False, reverse=True))
+    cells = alt.Chart(frame).mark_rect(stroke="white", strokeWidth=1).encode(
+        x=x, x2="x2:Q", y=y, y2="y2:Q", color=alt.Color("count:Q", scale=alt.Scale(scheme="blues"), legend=None),
+        tooltip=["true:N", "predicted:N", "count:Q"])
+    text = alt.Chart(frame).mark_text(fontSize=12 if n > 2 else 16).encode(
+        x="cx:Q", y="cy:Q", text="count:Q", color=alt.condition("datum.dark", alt.value("white"), alt.value("black")))
+    return alt.layer(cells, text).properties(title=title, height=size)
 
 
 def per_class_chart(test: dict) -> alt.LayerChart:
