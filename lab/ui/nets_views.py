@@ -66,7 +66,7 @@ def parse_hidden(text: str) -> tuple[int, ...]:
 def build(prefix: str, config_cls, **overrides):
     """The config from the widgets (hidden layers parsed from their text box), or None with the message shown."""
     if config_cls.__name__ == "ClassifierConfig":
-        hidden = form.checked(lambda: parse_hidden(st.session_state[form.key(prefix, "hidden")]))
+        hidden = form.checked(lambda: parse_hidden(st.session_state[form.key(prefix, "hidden")]), prefix)
         if hidden is None:
             return None
         return form.build(prefix, config_cls, whole=("hidden",), hidden=hidden, **overrides)

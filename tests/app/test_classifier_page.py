@@ -72,3 +72,20 @@ def test_presets_run_and_a_large_lr_diverges_without_batch_norm(at, monkeypatch)
     assert not at.exception
     assert "diverged at step" in _banner(at)
     assert at.get("vega_lite_chart")
+
+
+def test_a_link_restores_the_layers_and_a_broken_one_falls_back(open_app):  # open_app: a private run store
+    from streamlit.testing.v1 import AppTest
+
+    from tests.app.conftest import ROOT
+
+    for query, hidden, engine in [({"hidden": "32,16", "engine": "numpy", "epochs": "5"}, "32,16", "numpy"),
+                                  ({"hidden": "abc", "engine": "numpy", "epochs": "5"}, "16,8", "torch")]:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+        at.switch_page(PAGE)
+        for name, value in query.items():
+            at.query_params[name] = value
+        at.run()
+        assert not at.exception and not at.error
+        assert (at.text_input(key="clf.hidden").value, at.radio(key="clf.engine").value) == (hidden, engine)
+        assert ("cannot run" in _banner(at)) == (hidden != "32,16")
