@@ -85,10 +85,16 @@ def curves(result: RunResult, batches: bool = False) -> tuple[alt.LayerChart, al
     frames = (charts.select_metrics(history, list(LOSSES), LOSSES), charts.select_metrics(history, list(ACCURACIES), ACCURACIES))
     dots = [[_dots(frame, log)] if len(result.steps) <= DOTS_UP_TO else [] for frame, log in zip(frames, (True, False))]
     loss = charts.line_chart(frames[0], title="loss (cross-entropy, log scale)", log=True, decision=result.decision,
-                             extra=[batch_loss_layer(result)] * batches + dots[0], x_title="epoch", height=280,
-                             x_domain=(0, last) if batches else None)
-    accuracy = charts.line_chart(frames[1], title="accuracy", decision=result.decision, extra=dots[1], x_title="epoch", height=280)
+                             extra=[batch_loss_layer(result)] * batches + dots[0], x_title="epoch", height=280, x_domain=(0, last))
+    accuracy = charts.line_chart(frames[1], title="accuracy", decision=result.decision, extra=dots[1], x_title="epoch", height=280,
+                                 x_domain=(0, last), y_domain=(_floor_tenth(frames[1]["value"]), 1.0))
     return loss, accuracy
+
+
+def _floor_tenth(values: pd.Series) -> float:
+    """The accuracy axis starts at the tenth below the lowest value (at most 0.9): 0.9 to 1 for a good run."""
+    finite = values[np.isfinite(values)]
+    return min(0.9, float(np.floor(finite.min() * 10) / 10)) if len(finite) else 0.0
 
 
 def _dots(frame: pd.DataFrame, log: bool) -> alt.Chart:
@@ -102,7 +108,7 @@ def batch_loss_layer(result: RunResult) -> alt.Chart:
     saved = result.artifacts.get("batch_loss")
     if saved:
         frame = pd.DataFrame({"step": saved["epoch"], "value": saved["loss"]})
-        frame["step"] -= 1  # batch i of epoch e ends at e + (i+1)/B; epoch e's point is drawn at step e
+        frame["step"] -= frame["step"].iloc[0]  # batch i of B in epoch e drawn at e + i/B, from the epoch's point on
     else:
         steps, values = result.series("batch/loss_last") if result.steps else ([], [])
         frame = pd.DataFrame({"step": list(steps), "value": list(values)})
