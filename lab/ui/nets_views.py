@@ -179,13 +179,13 @@ def confusion_chart(confusion: list[list[int]], labels: list[str], title: str = 
     names = "[" + ",".join(f"'{label}'" for label in labels) + "]"
     axis = lambda title: alt.Axis(title=title, values=[i + 0.5 for i in range(n)], labelExpr=f"{names}[floor(datum.value)]",  # noqa: E731
                                   labelAngle=0, labelOverlap=False, labelFlush=False, grid=False, ticks=False, domain=False)
-    x = alt.X("x:Q", axis=axis("predicted"), scale=alt.Scale(domain=[0, n], nice=False))
-    y = alt.Y("y:Q", axis=axis("true"), scale=alt.Scale(domain=[0, n], nice=False, reverse=True))
+    x = lambda name: alt.X(f"{name}:Q", axis=axis("predicted"), scale=alt.Scale(domain=[0, n], nice=False))  # noqa: E731
+    y = lambda name: alt.Y(f"{name}:Q", axis=axis("true"), scale=alt.Scale(domain=[0, n], nice=False, reverse=True))  # noqa: E731
     cells = alt.Chart(frame).mark_rect(stroke="white", strokeWidth=1).encode(
-        x=x, x2="x2:Q", y=y, y2="y2:Q", color=alt.Color("count:Q", scale=alt.Scale(scheme="blues"), legend=None),
+        x=x("x"), x2="x2:Q", y=y("y"), y2="y2:Q", color=alt.Color("count:Q", scale=alt.Scale(scheme="blues"), legend=None),
         tooltip=["true:N", "predicted:N", "count:Q"])
     text = alt.Chart(frame).mark_text(fontSize=12 if n > 2 else 16).encode(
-        x="cx:Q", y="cy:Q", text="count:Q", color=alt.condition("datum.dark", alt.value("white"), alt.value("black")))
+        x=x("cx"), y=y("cy"), text="count:Q", color=alt.condition("datum.dark", alt.value("white"), alt.value("black")))
     return alt.layer(cells, text).properties(title=title, height=size)
 
 

@@ -36,21 +36,18 @@ def _open(page, app_url: str, path: str) -> None:
 
 def test_classifier(page, app_url):
     _open(page, app_url, "Classifier")
-    assert page.get_by_text("ROC curve (AUC").count() or page.locator('[data-testid="stVegaLiteChart"]').count() >= 5
+    assert page.locator('[data-testid="stVegaLiteChart"]').count() >= 5  # loss, accuracy, ROC, PR, confusion
+    screenshot(page, "classifier")
     before = chart_pixels(page, 0)
     _press(page, "patience (epochs)", "ArrowLeft", 10)
     assert _changed(page, before, 0)
     no_exception(page)
-    page.wait_for_selector('[data-testid="stMetricValue"]', timeout=60_000)
-    screenshot(page, "classifier")
 
 
 def test_cnn(page, app_url):
     _open(page, app_url, "CNN")
+    screenshot(page, "cnn")
     before = chart_pixels(page, 0)
-    _press(page, "epochs", "ArrowLeft", 7)
+    _press(page, "epochs", "ArrowLeft", 4)
     assert _changed(page, before, 0)
     no_exception(page)
-    page.wait_for_selector('[data-testid="stMetricValue"]', timeout=60_000)
-    wait_idle(page, timeout=60_000)
-    screenshot(page, "cnn")
