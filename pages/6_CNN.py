@@ -8,7 +8,7 @@ from lab.ui import nets_views as views
 
 P = "cnn"
 page.setup("CNN", "🔢", "How fast does a small CNN learn the 8x8 digits, and which digits does it still confuse?")
-form.init(P, CNNConfig(epochs=10, batch_size=64))  # a light default view (about 1 s); presets train longer
+form.init(P, CNNConfig(epochs=8, batch_size=64))  # a light default view (about 1 s); presets train longer
 links.restore(P)
 page.presets(P, PRESETS)
 
