@@ -26,7 +26,7 @@ CHANGES = {
     "pages/3_Early_stopping.py": ("slider", "es.rule.patience", 3),
     "pages/4_Regression.py": ("slider", "reg.epochs", 60),
     "pages/5_Classifier.py": ("slider", "clf.epochs", 40),
-    "pages/6_CNN.py": ("slider", "cnn.epochs", 8),
+    "pages/6_CNN.py": ("slider", "cnn.epochs", 5),
     "pages/7_K-means.py": ("slider", "km.k", 5),
     "pages/8_Q-learning.py": ("slider", "ql.episodes", 1500),
 }
