@@ -100,8 +100,8 @@ def _floor_tenth(values: pd.Series) -> float:
 def _dots(frame: pd.DataFrame, log: bool) -> alt.Chart:
     names = list(dict.fromkeys(frame["metric"]))
     return alt.Chart(charts.finite(frame, log)).mark_point(filled=True, size=40).encode(
-        x="step:Q", y="value:Q", color=alt.Color("metric:N", scale=charts.colour_scale(names), legend=None),
-        tooltip=["metric:N", "step:Q", alt.Tooltip("value:Q", format=".4g")])
+        x=alt.X("step:Q"), y=alt.Y("value:Q"), color=alt.Color("metric:N", scale=charts.colour_scale(names), legend=None),
+        tooltip=[alt.Tooltip("metric:N"), alt.Tooltip("step:Q"), alt.Tooltip("value:Q", format=".4g")])
 
 
 def batch_loss_layer(result: RunResult) -> alt.Chart:
@@ -115,7 +115,7 @@ def batch_loss_layer(result: RunResult) -> alt.Chart:
     frame["metric"] = "train, per batch"
     frame = charts.finite(frame, log=True)
     return alt.Chart(frame).mark_line(strokeWidth=1, opacity=0.6, color=BATCH_COLOUR, clip=True).encode(
-        x="step:Q", y="value:Q", tooltip=["metric:N", alt.Tooltip("step:Q", format=".2f"), alt.Tooltip("value:Q", format=".4g")])
+        x=alt.X("step:Q"), y=alt.Y("value:Q"), tooltip=[alt.Tooltip("metric:N"), alt.Tooltip("step:Q", format=".2f"), alt.Tooltip("value:Q", format=".4g")])
 
 
 def metric_row(items: list[tuple[str, str, str]]) -> None:
@@ -150,11 +150,11 @@ def _curve(frame: pd.DataFrame, x: str, y: str, titles: tuple[str, str]) -> alt.
     return alt.Chart(frame).mark_line(strokeWidth=2, color=charts.PALETTE[0], interpolate="step-after" if x == "recall" else "linear").encode(
         x=alt.X(f"{x}:Q", title=titles[0], scale=alt.Scale(domain=[0, 1])),
         y=alt.Y(f"{y}:Q", title=titles[1], scale=alt.Scale(domain=[0, 1])),
-        order="i:Q", tooltip=[alt.Tooltip(f"{x}:Q", title=titles[0], format=".3f"), alt.Tooltip(f"{y}:Q", title=titles[1], format=".3f")])
+        order=alt.Order("i:Q"), tooltip=[alt.Tooltip(f"{x}:Q", title=titles[0], format=".3f"), alt.Tooltip(f"{y}:Q", title=titles[1], format=".3f")])
 
 
 def roc_chart(test: dict) -> alt.LayerChart:
-    chance = alt.Chart(pd.DataFrame({"fpr": [0, 1], "tpr": [0, 1]})).mark_line(color="#888", strokeDash=[4, 4]).encode(x="fpr:Q", y="tpr:Q")
+    chance = alt.Chart(pd.DataFrame({"fpr": [0, 1], "tpr": [0, 1]})).mark_line(color="#888", strokeDash=[4, 4]).encode(x=alt.X("fpr:Q"), y=alt.Y("tpr:Q"))
     curve = _curve(pd.DataFrame(test["roc"]), "fpr", "tpr", ("false positive rate", "true positive rate"))
     return alt.layer(chance, curve).properties(title=f"ROC curve (AUC {test['roc_auc']:.3f})", height=260)
 
@@ -182,10 +182,10 @@ def confusion_chart(confusion: list[list[int]], labels: list[str], title: str = 
     x = lambda name: alt.X(f"{name}:Q", axis=axis("predicted"), scale=alt.Scale(domain=[0, n], nice=False))  # noqa: E731
     y = lambda name: alt.Y(f"{name}:Q", axis=axis("true"), scale=alt.Scale(domain=[0, n], nice=False, reverse=True))  # noqa: E731
     cells = alt.Chart(frame).mark_rect(stroke="white", strokeWidth=1).encode(
-        x=x("x"), x2="x2:Q", y=y("y"), y2="y2:Q", color=alt.Color("count:Q", scale=alt.Scale(scheme="blues"), legend=None),
-        tooltip=["true:N", "predicted:N", "count:Q"])
+        x=x("x"), x2=alt.X2("x2:Q"), y=y("y"), y2=alt.Y2("y2:Q"), color=alt.Color("count:Q", scale=alt.Scale(scheme="blues"), legend=None),
+        tooltip=[alt.Tooltip("true:N"), alt.Tooltip("predicted:N"), alt.Tooltip("count:Q")])
     text = alt.Chart(frame).mark_text(fontSize=12 if n > 2 else 16).encode(
-        x=x("cx"), y=y("cy"), text="count:Q", color=alt.condition("datum.dark", alt.value("white"), alt.value("black")))
+        x=x("cx"), y=y("cy"), text=alt.Text("count:Q"), color=alt.condition("datum.dark", alt.value("white"), alt.value("black")))
     return alt.layer(cells, text).properties(title=title, height=size)
 
 
@@ -193,7 +193,7 @@ def per_class_chart(test: dict) -> alt.LayerChart:
     frame = pd.DataFrame({"digit": [str(d) for d in range(10)], "accuracy": test["per_class_accuracy"]})
     base = alt.Chart(frame).encode(x=alt.X("digit:O", axis=alt.Axis(labelAngle=0)),
                                    y=alt.Y("accuracy:Q", scale=alt.Scale(domain=[0, 1.08]), axis=alt.Axis(format="%")))
-    bars = base.mark_bar(color=charts.PALETTE[0]).encode(tooltip=["digit:N", alt.Tooltip("accuracy:Q", format=".1%")])
+    bars = base.mark_bar(color=charts.PALETTE[0]).encode(tooltip=[alt.Tooltip("digit:N"), alt.Tooltip("accuracy:Q", format=".1%")])
     text = base.mark_text(dy=-6, fontSize=10).encode(text=alt.Text("accuracy:Q", format=".0%"))
     return alt.layer(bars, text).properties(title="test accuracy per digit", height=260)
 
