@@ -56,7 +56,7 @@ def changed(page, before: str, index: int = 0, timeout_ms: int = 60_000) -> bool
     while waited < timeout_ms:
         page.wait_for_timeout(500)
         waited += 500
-        wait_idle(page)
+        wait_idle(page, timeout=60_000)
         if chart_pixels(page, index) != before:
             return True
     return False

@@ -4,28 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.pagetools import chart_pixels, no_exception, open_page, screenshot, wait_idle
+from tests.e2e.pagetools import changed, chart_pixels, no_exception, open_page, press, screenshot, wait_idle
 
 pytestmark = pytest.mark.e2e
 
 
-def _press(page, slider_name: str, key: str, times: int = 1) -> None:
-    slider = page.get_by_role("slider", name=slider_name).first
-    slider.scroll_into_view_if_needed()
-    slider.focus()
-    for _ in range(times):
-        slider.press(key)
-
-
-def _changed(page, before: str, index: int = 0, timeout_ms: int = 20_000) -> bool:
-    waited = 0
-    while waited < timeout_ms:
-        page.wait_for_timeout(500)
-        waited += 500
-        wait_idle(page)
-        if chart_pixels(page, index) != before:
-            return True
-    return False
 
 
 def test_kmeans(page, app_url):
@@ -37,8 +20,8 @@ def test_kmeans(page, app_url):
     wait_idle(page)
     page.wait_for_selector("text=final inertia of each restart")
     before = chart_pixels(page, 0)
-    _press(page, "k (clusters to find)", "ArrowRight", 2)
-    assert _changed(page, before, 0)
+    press(page, "k (clusters to find)", "ArrowRight", 2)
+    assert changed(page, before, 0)
     no_exception(page)
     page.get_by_text("Choosing k: the elbow").click()
     page.wait_for_timeout(500)

@@ -4,28 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.pagetools import chart_pixels, no_exception, open_page, screenshot, wait_idle
+from tests.e2e.pagetools import changed, chart_pixels, no_exception, open_page, press, screenshot, wait_idle
 
 pytestmark = pytest.mark.e2e
 
 
-def _press(page, slider_name: str, key: str, times: int = 1) -> None:
-    slider = page.get_by_role("slider", name=slider_name).first
-    slider.scroll_into_view_if_needed()
-    slider.focus()
-    for _ in range(times):
-        slider.press(key)
-
-
-def _changed(page, before: str, index: int = 0, timeout_ms: int = 40_000) -> bool:
-    waited = 0
-    while waited < timeout_ms:
-        page.wait_for_timeout(500)
-        waited += 500
-        wait_idle(page, timeout=60_000)
-        if chart_pixels(page, index) != before:
-            return True
-    return False
 
 
 def _open(page, app_url: str, path: str) -> None:
@@ -39,8 +22,8 @@ def test_classifier(page, app_url):
     assert page.locator('[data-testid="stVegaLiteChart"]').count() >= 5  # loss, accuracy, ROC, PR, confusion
     screenshot(page, "classifier")
     before = chart_pixels(page, 0)
-    _press(page, "patience (epochs)", "ArrowLeft", 10)
-    assert _changed(page, before, 0)
+    press(page, "patience (epochs)", "ArrowLeft", 10)
+    assert changed(page, before, 0)
     no_exception(page)
 
 
@@ -48,6 +31,6 @@ def test_cnn(page, app_url):
     _open(page, app_url, "CNN")
     screenshot(page, "cnn")
     before = chart_pixels(page, 0)
-    _press(page, "epochs", "ArrowLeft", 4)
-    assert _changed(page, before, 0)
+    press(page, "epochs", "ArrowLeft", 4)
+    assert changed(page, before, 0)
     no_exception(page)
