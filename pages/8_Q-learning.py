@@ -22,9 +22,10 @@ config = form.build(P, QLearningConfig, whole=views.WHOLE)
 def draw(result, final):
     page.decision_banner(result.decision)
     charts = views.curve_charts(result, final)
+    st.caption(views.curves_note(result))
     for i in range(0, len(charts), 2):
         for column, chart in zip(st.columns(2), charts[i:i + 2]):
-            column.altair_chart(chart, width="stretch")
+            column.altair_chart(chart, width="stretch", height=260)
     if not final or not result.artifacts:
         return
     art = result.artifacts
@@ -35,7 +36,9 @@ def draw(result, final):
     if art["grid"]["start"] is not None:
         left, right = st.columns(2)
         for column, chart in zip((left, right), views.value_maps(art)):
-            column.altair_chart(chart, width="content")
+            column.altair_chart(chart, width="content", height=views.map_height(art))
+        st.caption("Colour: the value of each cell; arrows: the action taken there; red box: a greedy action that is not "
+                   "optimal; cyan box: the start; H: hole, G: goal, ✕: cliff.")
     st.subheader(f"One greedy episode{agent}")
     scrubber.scrubber(f"{P}.replay", len(art["replay"]["actions"]), lambda t: views.replay_view(art, t))
     runs.compare_section(P, "qlearning", {"run": result},

@@ -15,7 +15,7 @@ from lab.records import RunResult
 from lab.rl.envs import SUPPORTED
 from lab.ui import charts, form
 
-DEFAULT = QLearningConfig(is_slippery=False, episodes=1000, n_agents=4, eval_every=10)
+DEFAULT = QLearningConfig(is_slippery=False, episodes=1000, n_agents=4, eval_every=10, stop_on=("start",))
 WHOLE = ("stop_on",)
 MAX_POINTS = 500
 ARROWS = {"left": "←", "down": "↓", "right": "→", "up": "↑"}
@@ -146,16 +146,14 @@ def curve_charts(result: RunResult, final: bool = True) -> list[alt.LayerChart]:
         return []
     config, decision = result.config, result.decision
     w = config.window
-    many = config.n_agents > 1
-    band_note = f" · band: lowest–highest of {config.n_agents} agents" if many else ""
     smooth = frame[["episode/length"]].rolling(w, min_periods=1).mean().rename(columns={"episode/length": "length"})
     thin = _thin(pd.concat([frame, smooth], axis=1))
     out = [
         _chart(_long(thin, {"rolling/return": "return"}), _band(frame, "episode/return", w), decision, label=True,
-               title=f"return, mean of the last {w} episodes{band_note}"),
+               title=f"return (mean of the last {w} episodes)"),
         _chart(_long(thin, {"rolling/success": "success rate"}), _band(frame, "episode/success", w), decision,
                domain=(0, 1), dashed=_long(thin, {"epsilon": "epsilon"}),
-               title=f"success rate (last {w} episodes); dashed grey: exploration epsilon"),
+               title="success rate, and epsilon (dashed)"),
     ]
     if not final:
         return out
@@ -164,13 +162,21 @@ def curve_charts(result: RunResult, final: bool = True) -> list[alt.LayerChart]:
         g_extra = [charts.floor_line(config.tol, f"tol {config.tol:g}")] if {"optimal", "start"} & set(config.stop_on) and config.tol > 0 else []
         out.append(_chart(_long(_thin(gaps), {"gap/optimum": "largest over states", "gap/start": "at the start"}),
                           _band(gaps, "gap/optimum"), decision, symlog=max(config.tol, 1e-3), extra=g_extra,
-                          title=f"gap |V* − V of the greedy policy|, every {config.eval_every} episodes"))
+                          title="gap to the optimal values |V* − V^greedy|"))
     q_extra = [charts.floor_line(config.q_tol, f"q_tol {config.q_tol:g}")] if "q_change" in config.stop_on and config.q_tol > 0 else []
     out.append(_chart(_long(thin, {"q/max_delta": "largest |ΔQ| in the episode"}), _band(frame, "q/max_delta"), decision,
-                      log=True, extra=q_extra, title=f"Q change per episode (log){band_note}"))
+                      log=True, extra=q_extra, title="largest Q change per episode (log)"))
     out.append(_chart(_long(thin, {"length": "episode length"}), _band(frame, "episode/length", w), decision,
-                      title=f"episode length, mean of the last {w}"))
+                      title=f"episode length (mean of the last {w})"))
     return out
+
+
+def curves_note(result: RunResult) -> str:
+    """What the lines and bands of the curves are."""
+    c = result.config
+    band = f" Bands: the lowest to the highest of the {c.n_agents} agents; lines: their mean." if c.n_agents > 1 else ""
+    return (f"Per episode; return, success and length averaged over the last {c.window} episodes; the gap is measured "
+            f"exactly every {c.eval_every} episodes on the states the agent can reach.{band}")
 
 
 # --- the policy ----------------------------------------------------------------------------------
@@ -188,7 +194,7 @@ def policy_summary(art: dict[str, Any]) -> dict[str, str]:
     good = optimal_actions(art)[np.arange(len(greedy)), greedy]
     gap = np.abs(art["v_star"] - art["v_greedy"][0])[reach]
     return {
-        "greedy action optimal": f"{good[reach].mean():.0%} of {int(reach.sum())} states",
+        f"greedy action optimal (in {int(reach.sum())} states)": f"{good[reach].mean():.0%}",
         "largest value gap": f"{gap.max():.3g}",
         "mean V greedy / V*": f"{art['v_greedy'][0][reach].mean():.3g} / {art['v_star'][reach].mean():.3g}",
     }
@@ -214,6 +220,12 @@ def _cells(art: dict[str, Any], values: np.ndarray, policy: np.ndarray, wrong: n
 
 def _cell_px(shape: tuple[int, int]) -> int:
     return int(max(22, min(64, 400 // max(shape))))
+
+
+def map_height(art: dict[str, Any]) -> int:
+    """Pixels a map chart needs (cells, title, legend): Streamlit squashes layered charts otherwise."""
+    rows, cols = art["grid"]["shape"]
+    return _cell_px((rows, cols)) * rows + 100
 
 
 def map_chart(art: dict[str, Any], values: np.ndarray, policy: np.ndarray, *, title: str, domain: tuple[float, float],
@@ -256,8 +268,8 @@ def value_maps(art: dict[str, Any]) -> tuple[alt.LayerChart, alt.LayerChart]:
     domain = (float(both.min()), float(both.max()) if both.max() > both.min() else float(both.min()) + 1)
     wrong = ~optimal_actions(art)[np.arange(len(learned)), art["greedy_policy"][0]]
     left = map_chart(art, learned, art["greedy_policy"][0], domain=domain, wrong=wrong,
-                     title="learned: greedy action over max Q (red box: not optimal)")
-    right = map_chart(art, art["v_star"], art["optimal_policy"], domain=domain, title="optimal: value iteration's V* and policy")
+                     title="learned: greedy policy, max Q")
+    right = map_chart(art, art["v_star"], art["optimal_policy"], domain=domain, title="optimal: policy over V*")
     return left, right
 
 
@@ -270,7 +282,7 @@ def replay_view(art: dict[str, Any], t: int) -> None:
         learned = art["q"][0].max(axis=1)
         domain = (float(learned.min()), float(learned.max()) if learned.max() > learned.min() else float(learned.min()) + 1)
         st.altair_chart(map_chart(art, learned, art["greedy_policy"][0], domain=domain, path=rep["cells"][: t + 1],
-                                  title=f"greedy episode, step {t} of {len(rep['actions'])}"), width="content")
+                                  title=f"greedy episode, step {t} of {len(rep['actions'])}"), width="content", height=map_height(art))
     else:
         st.dataframe(taxi_steps(rep, names).iloc[: t + 1], hide_index=True, width="stretch", height=280)
     action = names[rep["actions"][t]] if t < len(rep["actions"]) else ("goal reached" if rep["success"] else "episode over")
