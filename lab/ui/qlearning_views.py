@@ -243,15 +243,16 @@ def map_chart(art: dict[str, Any], values: np.ndarray, policy: np.ndarray, *, ti
                         legend=alt.Legend(orient="bottom", gradientLength=max(120, px * cols - 40))))
     palette = alt.Scale(domain=["hole", "cliff", "goal"], range=["#1b1b1b", "#8b1a1a", "#f2c200"])
     marks = alt.Chart(cells[cells["kind"].isin(["hole", "cliff", "goal"])]).mark_rect(stroke="white", strokeWidth=1).encode(
-        x=x, y=y, color=alt.Color("kind:N", scale=palette, legend=None), tooltip=tip)
-    start = alt.Chart(cells[cells["kind"] == "start"]).mark_rect(fillOpacity=0, stroke="#00e0ff", strokeWidth=4).encode(x=x, y=y)
-    wrong_cells = alt.Chart(cells[cells["wrong"]]).mark_rect(fillOpacity=0, stroke="#ff2d2d", strokeWidth=3).encode(x=x, y=y)
+        x=x, y=y, color=alt.Color("kind:N", scale=palette, legend=None))
+    cells["box"] = np.where(cells["kind"] == "start", "start", np.where(cells["wrong"], "not optimal", ""))
+    boxes = alt.Chart(cells[cells["box"] != ""]).mark_rect(fillOpacity=0, strokeWidth=4).encode(
+        x=x, y=y, stroke=alt.Stroke("box:N", scale=alt.Scale(domain=["start", "not optimal"], range=["#00e0ff", "#ff2d2d"]), legend=None))
     ink = alt.Scale(domain=["black", "white"], range=["black", "white"])
     cells.loc[cells["kind"] == "goal", "ink"] = "black"
     cells.loc[cells["kind"].isin(["hole", "cliff"]), "ink"] = "white"
     text = alt.Chart(cells).mark_text(fontSize=int(px * 0.6), fontWeight="bold").encode(
-        x=x, y=y, text="text:N", color=alt.Color("ink:N", scale=ink, legend=None), tooltip=tip)
-    layers = [fill, marks, start, wrong_cells, text]
+        x=x, y=y, text="text:N", color=alt.Color("ink:N", scale=ink, legend=None))
+    layers = [fill, marks, boxes, text]
     if path:
         trail = pd.DataFrame([{"t": t, "row": r, "col": c} for t, (r, c) in enumerate(path)])
         layers.append(alt.Chart(trail).mark_line(color="#ff7f0e", strokeWidth=3, opacity=0.8).encode(x=x, y=y, order="t:Q"))
