@@ -31,7 +31,7 @@ def _changed(page, before: str, index: int = 0, timeout_ms: int = 20_000) -> boo
 def test_qlearning(page, app_url):
     open_page(page, app_url, "Q-learning")
     page.wait_for_selector('[data-testid="stVegaLiteChart"]')
-    assert page.get_by_text("learned: greedy action over max Q").count() > 0
+    assert page.get_by_text("red box: a greedy action that is not optimal").count() > 0
     before = chart_pixels(page, 0)
     _press(page, "alpha (learning rate)", "ArrowRight", 20)
     assert _changed(page, before, 0)
