@@ -33,13 +33,7 @@ def draw(result, final):
     st.subheader(f"The learned policy{agent}")
     for column, (label, value) in zip(st.columns(3), views.policy_summary(art).items()):
         column.metric(label, value)
-    if art["grid"]["start"] is not None:
-        left, right = st.columns(2)
-        for column, chart in zip((left, right), views.value_maps(art)):
-            column.altair_chart(chart, width="content", height=views.map_height(art))
-        st.caption("Colour: the value of each cell; arrows: the action taken there; red box: a greedy action that is not "
-                   "optimal; cyan box: the start; H: hole, G: goal, ✕: cliff.")
-    st.subheader(f"One greedy episode{agent}")
+    st.caption("Replay one greedy episode step by step (Play, or drag the step).")
     scrubber.scrubber(f"{P}.replay", len(art["replay"]["actions"]), lambda t: views.replay_view(art, t))
     runs.compare_section(P, "qlearning", {"run": result},
                          ["rolling/return", "rolling/success", "q/max_delta", "gap/optimum", "episode/length"])

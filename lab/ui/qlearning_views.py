@@ -262,32 +262,36 @@ def map_chart(art: dict[str, Any], values: np.ndarray, policy: np.ndarray, *, ti
         title=title, width=px * cols, height=px * rows)
 
 
-def value_maps(art: dict[str, Any]) -> tuple[alt.LayerChart, alt.LayerChart]:
-    """Agent 1's greedy policy over max_a Q, and the optimal policy over V*, on one colour scale."""
+MAP_NOTE = ("Colour: the value of each cell; arrows: the action taken there; red box: a greedy action that is not optimal; "
+            "cyan box: the start; H: hole, G: goal, ✕: cliff; orange: the greedy episode up to the chosen step.")
+
+
+def value_maps(art: dict[str, Any], path: list | None = None) -> tuple[alt.LayerChart, alt.LayerChart]:
+    """Agent 1's greedy policy over max_a Q (with the replayed episode's `path`), and the optimal policy over V*."""
     learned = art["q"][0].max(axis=1)
     both = np.concatenate([learned, art["v_star"]])
     domain = (float(both.min()), float(both.max()) if both.max() > both.min() else float(both.min()) + 1)
     wrong = ~optimal_actions(art)[np.arange(len(learned)), art["greedy_policy"][0]]
-    left = map_chart(art, learned, art["greedy_policy"][0], domain=domain, wrong=wrong,
+    left = map_chart(art, learned, art["greedy_policy"][0], domain=domain, wrong=wrong, path=path,
                      title="learned: greedy policy, max Q")
     right = map_chart(art, art["v_star"], art["optimal_policy"], domain=domain, title="optimal: policy over V*")
     return left, right
 
 
 def replay_view(art: dict[str, Any], t: int) -> None:
-    """The greedy episode at step t: the agent on the map (grid envs) or the steps so far (Taxi)."""
+    """The greedy episode at step t: the agent on the learned map beside V* (grid envs), or the steps so far (Taxi)."""
     rep = art["replay"]
     names = art["action_names"]
     done = sum(rep["rewards"][:t])
     if rep["cells"] is not None:
-        learned = art["q"][0].max(axis=1)
-        domain = (float(learned.min()), float(learned.max()) if learned.max() > learned.min() else float(learned.min()) + 1)
-        st.altair_chart(map_chart(art, learned, art["greedy_policy"][0], domain=domain, path=rep["cells"][: t + 1],
-                                  title=f"greedy episode, step {t} of {len(rep['actions'])}"), width="content", height=map_height(art))
+        for column, chart in zip(st.columns(2), value_maps(art, rep["cells"][: t + 1])):
+            column.altair_chart(chart, width="content", height=map_height(art))
+        st.caption(MAP_NOTE)
     else:
         st.dataframe(taxi_steps(rep, names).iloc[: t + 1], hide_index=True, width="stretch", height=280)
     action = names[rep["actions"][t]] if t < len(rep["actions"]) else ("goal reached" if rep["success"] else "episode over")
-    st.caption(f"step {t}: next action **{action}** · return so far {done:g} · episode return {rep['return']:g}")
+    st.caption(f"greedy episode, step {t} of {len(rep['actions'])}: next action **{action}** · return so far {done:g} · "
+               f"episode return {rep['return']:g}")
 
 
 def taxi_steps(rep: dict[str, Any], names: tuple[str, ...]) -> pd.DataFrame:
