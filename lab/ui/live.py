@@ -99,6 +99,7 @@ def live_runs(
                 bar.progress(done, text=f"running {label}: step {step.step}")
                 with view.container():
                     draw(dict(results), False)
+                last_draw = time.perf_counter()  # a slow draw must not make every following step redraw
 
         try:
             results[label] = lab.run(config, data=data, stopping=rule, on_step=on_step)
