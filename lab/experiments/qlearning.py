@@ -366,7 +366,7 @@ def _presets() -> dict[str, Any]:
             "With alpha = 1 each update replaces Q(s, a) by the latest sample; on slippery ice the samples differ "
             "from step to step, so Q keeps jumping (q/max_delta stays high) and the Q-change rule never fires. "
             "A small alpha averages the samples and settles.",
-            QLearningConfig(alpha=1.0, epsilon_decay="constant", epsilon_start=0.1, epsilon_end=0.1, episodes=5000,
+            QLearningConfig(alpha=1.0, epsilon_decay="constant", epsilon_start=0.1, epsilon_end=0.1, episodes=2500,
                             stop_on=("q_change",), q_tol=1e-3),
         ),
     }

@@ -114,14 +114,14 @@ def _chart(lines: pd.DataFrame, band: pd.DataFrame | None, decision, *, title: s
         if log:
             band = band[(band["low"] > 0) & (band["high"] > 0)]
         layers.append(alt.Chart(band).mark_area(opacity=0.22, color=charts.PALETTE[0], clip=True).encode(
-            x="step:Q", y=alt.Y("low:Q", scale=scale), y2="high:Q"))
+            x=alt.X("step:Q"), y=alt.Y("low:Q", scale=scale), y2=alt.Y2("high:Q")))
     colour = alt.Color("metric:N", title=None, scale=charts.colour_scale(names), legend=alt.Legend(orient="bottom"))
     layers.append(alt.Chart(lines).mark_line(strokeWidth=2, clip=True).encode(
         x=alt.X("step:Q", title="episode"), y=alt.Y("value:Q", title=None, scale=scale), color=colour,
-        tooltip=["metric:N", "step:Q", alt.Tooltip("value:Q", format=".4g")]))
+        tooltip=[alt.Tooltip("metric:N"), alt.Tooltip("step:Q"), alt.Tooltip("value:Q", format=".4g")]))
     if dashed is not None and len(dashed):
         layers.append(alt.Chart(dashed).mark_line(strokeWidth=1.5, strokeDash=[5, 3], color="#555", clip=True).encode(
-            x="step:Q", y="value:Q", tooltip=["metric:N", "step:Q", alt.Tooltip("value:Q", format=".3f")]))
+            x=alt.X("step:Q"), y=alt.Y("value:Q"), tooltip=[alt.Tooltip("metric:N"), alt.Tooltip("step:Q"), alt.Tooltip("value:Q", format=".3f")]))
     layers += [*extra, *charts.decision_marks(decision, label=label)]
     return alt.layer(*layers).properties(title=title, height=height)
 
@@ -251,13 +251,13 @@ def map_chart(art: dict[str, Any], values: np.ndarray, policy: np.ndarray, *, ti
     cells.loc[cells["kind"] == "goal", "ink"] = "black"
     cells.loc[cells["kind"].isin(["hole", "cliff"]), "ink"] = "white"
     text = alt.Chart(cells).mark_text(fontSize=int(px * 0.6), fontWeight="bold").encode(
-        x=x, y=y, text="text:N", color=alt.Color("ink:N", scale=ink, legend=None))
+        x=x, y=y, text=alt.Text("text:N"), color=alt.Color("ink:N", scale=ink, legend=None))
     layers = [fill, marks, boxes, text]
     if path:
         trail = pd.DataFrame([{"t": t, "row": r, "col": c} for t, (r, c) in enumerate(path)])
-        layers.append(alt.Chart(trail).mark_line(color="#ff7f0e", strokeWidth=3, opacity=0.8).encode(x=x, y=y, order="t:Q"))
+        layers.append(alt.Chart(trail).mark_line(color="#ff7f0e", strokeWidth=3, opacity=0.8).encode(x=x, y=y, order=alt.Order("t:Q")))
         layers.append(alt.Chart(trail.iloc[[-1]]).mark_circle(size=px * px * 0.35, color="#ff7f0e", stroke="white", strokeWidth=2, opacity=1)
-                      .encode(x=x, y=y, tooltip=["t:Q", "row:Q", "col:Q"]))
+                      .encode(x=x, y=y, tooltip=[alt.Tooltip("t:Q"), alt.Tooltip("row:Q"), alt.Tooltip("col:Q")]))
     return alt.layer(*layers).resolve_scale(color="independent").properties(
         title=title, width=px * cols, height=px * rows)
 
