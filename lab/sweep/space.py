@@ -212,7 +212,10 @@ def _proposal(cls: type[Config], name: str, hint: Any) -> Dimension | None:
     if options == [str] and not optional:
         found = _CHOICES.search(_probe(cls, name, "\x00"))
         if found:
-            values = ast.literal_eval("(" + found.group(1) + ",)")
+            try:
+                values = ast.literal_eval("(" + found.group(1) + ",)")
+            except (ValueError, SyntaxError):  # a message that does not list its choices as literals
+                return None
             return Choice(tuple(values)) if len(values) > 1 else None
         return None
     if options not in ([int], [float]) or default is None or isinstance(default, bool):
