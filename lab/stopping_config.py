@@ -47,3 +47,39 @@ class StoppingConfig(Config):
             monitor=self.monitor, mode=self.mode, min_delta=self.min_delta, patience=self.patience,
             baseline=self.baseline, start_from_epoch=self.start_from_epoch, restore_best=self.restore_best,
         )
+
+
+class EpochStoppingFields:
+    """For configs that keep early stopping as flat fields (the torch labs' ``stop_*`` fields).
+
+    The config declares `early_stopping`, `stop_monitor`, `stop_patience`, `stop_min_delta`,
+    `restore_best` and `epochs`, and sets `MONITORS` and `DIVERGE_ABOVE` (the loss that counts
+    as diverged). This supplies their validation, the rules (divergence guard first) and the budget.
+    """
+
+    MONITORS: tuple[str, ...] = ("val/loss", "val/accuracy", "train/loss", "train/accuracy")
+    DIVERGE_ABOVE: float = 1e10
+
+    def check_stopping_fields(self) -> None:
+        check_bool("early_stopping", self.early_stopping)
+        check_choice("stop_monitor", self.stop_monitor, self.MONITORS)
+        check_number("stop_patience", self.stop_patience, 0, 1000, integer=True)
+        check_number("stop_min_delta", self.stop_min_delta, 0)
+        check_bool("restore_best", self.restore_best)
+
+    def rules(self) -> list:
+        from lab.stopping import Divergence
+
+        rules: list = [Divergence("train/loss", self.DIVERGE_ABOVE)]
+        if self.early_stopping:
+            rules.append(self.early_stopping_rule())
+        return rules
+
+    def early_stopping_rule(self) -> EarlyStopping:
+        mode = "max" if self.stop_monitor.endswith("accuracy") else "min"
+        return EarlyStopping(self.stop_monitor, mode=mode, min_delta=self.stop_min_delta,
+                             patience=self.stop_patience, restore_best=self.restore_best)
+
+    @property
+    def budget(self) -> int:
+        return self.epochs

@@ -31,29 +31,26 @@ from lab.config import Config, field
 from lab.presets import Preset
 from lab.records import Step
 from lab.schedules import ScheduleConfig
-from lab.stopping import Decision, Divergence, EarlyStopping
+from lab.stopping import Decision
+from lab.stopping_config import EpochStoppingFields
 from lab.validation import check_bool, check_choice, check_number
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu")
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw")
 ENGINES = ("torch", "numpy")
-MONITORS = ("val/loss", "val/accuracy", "train/loss", "train/accuracy")
+MONITORS = EpochStoppingFields.MONITORS
 #: Diverged: a mean training cross-entropy ten times that of a coin flip (ln 2) is worse than useless
 #: (blown-up weights; dead ReLUs with huge constant logits often sit there without reaching inf).
 DIVERGE_ABOVE = 10 * math.log(2)
 MAX_LAYERS = 5
 
 
-def stopping_mode(monitor: str) -> str:
-    """Accuracy improves upwards, losses downwards."""
-    return "max" if monitor.endswith("accuracy") else "min"
-
-
 @dataclass(frozen=True)
-class ClassifierConfig(Config):
+class ClassifierConfig(EpochStoppingFields, Config):
     """The network, its training, early stopping and the engine."""
 
     lab: ClassVar[str] = "classifier"
+    DIVERGE_ABOVE: ClassVar[float] = DIVERGE_ABOVE
 
     hidden: tuple[int, ...] = field((16, 8), help="units per hidden layer (0 to 5 layers of 1 to 512 units)")
     activation: str = field("relu", help="hidden activation: " + ", ".join(ACTIVATIONS))
@@ -96,11 +93,7 @@ class ClassifierConfig(Config):
         check_number("epochs", self.epochs, 1, 5000, integer=True)
         check_bool("standardize", self.standardize)
         check_choice("engine", self.engine, ENGINES)
-        check_bool("early_stopping", self.early_stopping)
-        check_choice("stop_monitor", self.stop_monitor, MONITORS)
-        check_number("stop_patience", self.stop_patience, 0, 1000, integer=True)
-        check_number("stop_min_delta", self.stop_min_delta, 0)
-        check_bool("restore_best", self.restore_best)
+        self.check_stopping_fields()
         check_number("seed", self.seed, 0, 2**31 - 1, integer=True)
         check_number("threads", self.threads, 1, 64, integer=True)
 
@@ -112,19 +105,6 @@ class ClassifierConfig(Config):
 
         return TorchClassifier(self, data)
 
-    def rules(self) -> list[Any]:
-        rules: list[Any] = [Divergence("train/loss", DIVERGE_ABOVE)]
-        if self.early_stopping:
-            rules.append(self.early_stopping_rule())
-        return rules
-
-    def early_stopping_rule(self) -> EarlyStopping:
-        return EarlyStopping(self.stop_monitor, mode=stopping_mode(self.stop_monitor), min_delta=self.stop_min_delta,
-                             patience=self.stop_patience, restore_best=self.restore_best)
-
-    @property
-    def budget(self) -> int:
-        return self.epochs
 
 
 @dataclass(frozen=True)

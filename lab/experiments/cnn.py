@@ -25,11 +25,11 @@ import numpy as np
 from lab.config import Config, field
 from lab.presets import Preset
 from lab.schedules import ScheduleConfig
-from lab.stopping import Divergence, EarlyStopping
+from lab.stopping_config import EpochStoppingFields
 from lab.validation import check_bool, check_choice, check_number
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw")
-MONITORS = ("val/loss", "val/accuracy", "train/loss", "train/accuracy")
+MONITORS = EpochStoppingFields.MONITORS
 KERNELS = (1, 3, 5)
 #: Diverged: a mean training cross-entropy ten times that of a uniform guess (ln 10) is worse than
 #: useless; a blown-up ReLU network often sits there (dead units, huge constant logits) without reaching inf.
@@ -37,10 +37,11 @@ DIVERGE_ABOVE = 10 * math.log(10)
 
 
 @dataclass(frozen=True)
-class CNNConfig(Config):
+class CNNConfig(EpochStoppingFields, Config):
     """The network, its training and early stopping."""
 
     lab: ClassVar[str] = "cnn"
+    DIVERGE_ABOVE: ClassVar[float] = DIVERGE_ABOVE
 
     channels: tuple[int, int] = field((16, 32), help="channels of the two conv blocks (1 to 128 each)")
     kernel_size: int = field(3, help="convolution kernel size: 1, 3 or 5 (same padding)")
@@ -75,11 +76,7 @@ class CNNConfig(Config):
             raise ValueError(f"schedule={self.schedule!r} is not allowed; give a ScheduleConfig")
         check_number("batch_size", self.batch_size, 1, 1024, integer=True)
         check_number("epochs", self.epochs, 1, 1000, integer=True)
-        check_bool("early_stopping", self.early_stopping)
-        check_choice("stop_monitor", self.stop_monitor, MONITORS)
-        check_number("stop_patience", self.stop_patience, 0, 1000, integer=True)
-        check_number("stop_min_delta", self.stop_min_delta, 0)
-        check_bool("restore_best", self.restore_best)
+        self.check_stopping_fields()
         check_number("seed", self.seed, 0, 2**31 - 1, integer=True)
         check_number("threads", self.threads, 1, 64, integer=True)
 
@@ -88,20 +85,6 @@ class CNNConfig(Config):
 
         return TorchCNN(self, split_digits(self.seed))
 
-    def rules(self) -> list[Any]:
-        rules: list[Any] = [Divergence("train/loss", DIVERGE_ABOVE)]
-        if self.early_stopping:
-            rules.append(self.early_stopping_rule())
-        return rules
-
-    def early_stopping_rule(self) -> EarlyStopping:
-        mode = "max" if self.stop_monitor.endswith("accuracy") else "min"
-        return EarlyStopping(self.stop_monitor, mode=mode, min_delta=self.stop_min_delta,
-                             patience=self.stop_patience, restore_best=self.restore_best)
-
-    @property
-    def budget(self) -> int:
-        return self.epochs
 
 
 @dataclass(frozen=True)
