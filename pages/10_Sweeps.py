@@ -3,7 +3,7 @@
 import streamlit as st
 
 from lab.experiments import config_class
-from lab.sweep import SAMPLERS, history_table, importances, load_sweep, run_sweep, searchable, trials_table
+from lab.sweep import SAMPLERS, Objective, history_table, importances, load_sweep, run_sweep, searchable, trials_table
 from lab.sweep import heatmap as heatmap_table
 from lab.ui import page, runs
 from lab.ui import sweep_views as views
@@ -38,7 +38,7 @@ with board:
     if start and space is not None:
         bar, done = st.progress(0.0, text="starting…"), []
         try:
-            study = run_sweep(lab, space, views.objective(metric, direction, take), sampler, n_trials=n_trials, n_workers=workers,
+            study = run_sweep(lab, space, Objective(metric, direction, take), sampler, n_trials=n_trials, n_workers=workers,
                               study_name=views.study_name(lab), seed=seed, base=views.base_config(lab), workspace=runs.workspace(),
                               on_trial=views.progress(bar, done, n_trials))
             st.session_state[f"{P}.study"] = (lab, study.study_name, direction)

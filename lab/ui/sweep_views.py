@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from lab.experiments import config_class
-from lab.sweep import Objective, Space, searchable
+from lab.sweep import Space, searchable
 from lab.sweep.space import parse_dimension, scalar_fields
 from lab.ui import charts, runs
 from lab.ui.runs_views import LAB_PAGES
@@ -160,9 +160,6 @@ def trial_links(lab: str, trials: pd.DataFrame, limit: int = 10) -> None:
             st.page_link(target[0], label=f"trial {int(trial['number'])}: objective {trial['value']:.4g} — open in its lab",
                          query_params=target[1], icon="↗️")
 
-
-def objective(metric: str, direction: str, take: str) -> Objective:
-    return Objective(metric, direction, take)
 
 #: Columns of the trials table that are not searched settings.
 NON_PARAMS = ("number", "state", "value", "metric", "steps", "decision", "run_id")
