@@ -99,12 +99,23 @@ def checked(make: Callable[[], Any], prefix: str | None = None) -> Any | None:
         return None
 
 
+def store(key: str, value: Any) -> None:
+    """Set a widget's stored value only if it changes.
+
+    Any assignment, even of the same value, makes Streamlit send the value back to the browser,
+    which overwrites what the user did while this run was going on (a key press on a slider is lost).
+    """
+    old = st.session_state.get(key)
+    if old != value or type(old) is not type(value):
+        st.session_state[key] = value
+
+
 def slider(label: str, min_value: Any, max_value: Any, *, key: str, container: Any = st, **kwargs: Any) -> Any:
     """`st.slider` whose stored value is first clamped into range (a link or an old preset may hold any number)."""
     value = st.session_state.get(key)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         clamped = min(max(value, min_value), max_value)
-        st.session_state[key] = type(min_value)(clamped) if isinstance(min_value, float) else clamped
+        store(key, type(min_value)(clamped) if isinstance(min_value, float) else clamped)
     return container.slider(label, min_value, max_value, key=key, **kwargs)
 
 
@@ -133,7 +144,7 @@ def multiselect(label: str, options: Any, *, key: str, container: Any = st, **kw
     options = list(options)
     value = st.session_state.get(key)
     if isinstance(value, (list, tuple)):
-        st.session_state[key] = [v for v in value if v in options]
+        store(key, [v for v in value if v in options])
     return container.multiselect(label, options, key=key, **kwargs)
 
 

@@ -56,7 +56,7 @@ def upload(prefix: str) -> tuple[pd.DataFrame | None, str]:
     if st.session_state.get(f"{prefix}._data_id") != data_id:
         st.session_state[f"{prefix}._data_id"] = data_id
         st.session_state[key] = names
-    st.session_state[key] = [c for c in st.session_state.get(key, []) if c in names]
+    form.store(key, [c for c in st.session_state.get(key, []) if c in names])
     st.multiselect("columns to cluster", names, key=key)
     if notes:
         st.caption(f"{len(frame):,} rows; " + "; ".join(notes))
