@@ -20,6 +20,8 @@ class Config:
     """Mixin for frozen dataclass configs. Subclasses set `lab` (the lab's short name)."""
 
     lab: ClassVar[str] = ""
+    #: what one step of this lab is, in the plural ("epochs", "episodes"), for the budget's reason
+    step_unit: ClassVar[str] = "steps"
 
     def experiment(self) -> Any:
         """The experiment this config runs (see `lab.loop.Experiment`)."""

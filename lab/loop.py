@@ -89,7 +89,8 @@ def run(
     finally:
         stream.close()
     if decision is None:
-        decision = budget_decision(steps[-1].step if steps else 0, getattr(config, "budget", None))
+        decision = budget_decision(steps[-1].step if steps else 0, getattr(config, "budget", None),
+                                   getattr(config, "step_unit", "steps"))
     if best_snapshot is not None:
         experiment.restore(best_snapshot)
         decision = _with_best(decision, restoring[0])

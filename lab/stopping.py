@@ -269,9 +269,13 @@ class StepBudget(Rule):
         return None
 
 
-def budget_decision(step: int, budget: int | None = None) -> Decision:
-    """The decision for a run that used its whole step budget without another rule firing."""
-    what = f"the step budget ({budget} steps)" if budget else "the step budget"
+def budget_decision(step: int, budget: int | None = None, unit: str = "steps") -> Decision:
+    """The decision for a run that used its whole budget without another rule firing.
+
+    `unit` names the lab's steps in the plural ("epochs"): "the epoch budget (100 epochs)".
+    """
+    name = unit[:-1] if unit.endswith("s") else unit
+    what = f"the {name} budget ({budget} {unit})" if budget else f"the {name} budget"
     return Decision(True, "max_steps", f"ran to {what} at step {step} without another rule firing", step)
 
 

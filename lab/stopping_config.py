@@ -8,6 +8,7 @@ its own divergence guard. The rule itself is `lab.stopping.EarlyStopping` (Keras
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from lab.config import Config, field
 from lab.stopping import EarlyStopping
@@ -58,6 +59,7 @@ class EpochStoppingFields:
     """
 
     MONITORS: tuple[str, ...] = ("val/loss", "val/accuracy", "train/loss", "train/accuracy")
+    step_unit: ClassVar[str] = "epochs"
     DIVERGE_ABOVE: float = 1e10
 
     def check_stopping_fields(self) -> None:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import lab
 from lab.records import Step
-from lab.stopping import Decision, Divergence, EarlyStopping, NeverStop, StepBudget, Tolerance
+from lab.stopping import Decision, Divergence, EarlyStopping, NeverStop, StepBudget, Tolerance, budget_decision
 
 os.environ["KERAS_BACKEND"] = "torch"
 
@@ -336,3 +336,11 @@ def test_constructor_raises_naming_the_field_or_works(kwargs):
     decision = feed(rule, [1.0, 0.5, 0.75, 0.75, 0.25])
     assert decision is None or decision.kind in ("patience", "threshold", "diverged")
     assert rule.min_delta >= 0
+
+
+@pytest.mark.parametrize(("unit", "words"), [("steps", "the step budget (50 steps)"), ("epochs", "the epoch budget (50 epochs)"),
+                                            ("episodes", "the episode budget (50 episodes)")])
+def test_the_budget_reason_names_the_labs_unit(unit, words):
+    decision = budget_decision(49, 50, unit)
+    assert decision.kind == "max_steps" and decision.step == 49
+    assert decision.reason == f"ran to {words} at step 49 without another rule firing"

@@ -42,6 +42,7 @@ class CurveConfig(Config):
     """A loss curve for early stopping to judge: synthetic (seeded) or uploaded."""
 
     lab: ClassVar[str] = "curve"
+    step_unit: ClassVar[str] = "epochs"
 
     source: str = field("synthetic", help="'synthetic' (generated from the fields below) or 'upload' (your CSV or table)")
     epochs: int = field(100, help="number of synthetic epochs, 5 to 20000")

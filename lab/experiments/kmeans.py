@@ -51,6 +51,7 @@ def init_seed(seed: int) -> int:
 @dataclass(frozen=True)
 class KMeansConfig(Config):
     lab: ClassVar[str] = "kmeans"
+    step_unit: ClassVar[str] = "iterations"
 
     dataset: str = field("blobs", help="data: blobs, anisotropic (stretched blobs), moons, circles, uniform noise, or csv (uploaded)")
     n_samples: int = field(500, help="number of points to generate (not used for csv)")

@@ -51,6 +51,7 @@ PER_AGENT = ("episode/return", "episode/length", "episode/success", "q/max_delta
 @dataclass(frozen=True)
 class QLearningConfig(Config):
     lab: ClassVar[str] = "qlearning"
+    step_unit: ClassVar[str] = "episodes"
 
     env: str = field("FrozenLake-v1", help="Gymnasium toy-text environment: FrozenLake-v1, Taxi-v4 or CliffWalking-v1")
     map_name: str = field("4x4", help="FrozenLake map: 4x4, 8x8, random (map_size, map_p, map_seed) or custom (desc)")

@@ -49,6 +49,7 @@ class RegressionConfig(Config):
     """One training run of linear regression by gradient descent."""
 
     lab: ClassVar[str] = "regression"
+    step_unit: ClassVar[str] = "epochs"
 
     dataset: str = field("synthetic", help="synthetic (make_regression), diabetes (bundled with scikit-learn) or csv (uploaded)")
     n_samples: int = field(500, help="synthetic: number of rows")

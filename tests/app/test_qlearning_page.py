@@ -42,7 +42,7 @@ def test_presets_run_and_show_their_lesson(open_app):
         assert PRESETS[name].title in " ".join(e.value for e in at.info)
         banners[name] = _banner(at)
     # without exploration the greedy policy never becomes optimal from the start; with it, it does
-    assert "step budget" in banners["no_exploration"]
+    assert "episode budget" in banners["no_exploration"]
     assert "converged" in banners["slippery"]
 
 

@@ -35,7 +35,7 @@ def test_steps_are_zero_based_epochs_with_both_losses_and_the_budget_is_the_epoc
     result = lab.run(CurveConfig(epochs=12, onset=6))
     assert [s.step for s in result.steps] == list(range(12))
     assert set(result.steps[0].metrics) == {"train/loss", "val/loss"}
-    assert result.decision.kind == "max_steps" and "12 steps" in result.decision.reason
+    assert result.decision.kind == "max_steps" and "the epoch budget (12 epochs)" in result.decision.reason
 
 
 @pytest.mark.parametrize("onset", [20, 35, 60])
