@@ -10,17 +10,20 @@ import subprocess
 import sys
 import threading
 
+import pandas as pd
 import pytest
 
 from lab import cli
 from lab.experiments.descent import DescentConfig
 from lab.store import RunStore
 from lab.sweep import (
+    HEATMAP_BINS,
     Choice,
     FloatRange,
     Objective,
     Space,
     best_trial,
+    bin_values,
     create_sweep,
     heatmap,
     history_table,
@@ -176,7 +179,7 @@ def test_tables_history_heatmap_and_importances(tmp_path):
     cells = heatmap(study, "lr", "optimizer")
     assert len(cells) == 9 and set(cells["count"]) == {1}
     merged = cells.merge(table, on=["lr", "optimizer"], suffixes=("", "_t"))
-    assert (merged["value"] == merged["value_t"]).all()
+    assert (merged["value"] == merged["value_t"]).all() and (merged["diverged"] == 0).all()
     ranked = importances(study)
     assert set(ranked["param"]) == {"lr", "optimizer"} and math.isclose(ranked["importance"].sum(), 1.0)
     with pytest.raises(ValueError, match="'momentum' is not a searched field of this sweep; searched: lr, optimizer"):
@@ -375,3 +378,45 @@ def test_stop_between_trials_and_mid_trial_then_resume(tmp_path, run_db):
     table = trials_table(study)
     assert len(table) == GRID.grid_size()
     assert {params_of(row, GRID.dims) for _, row in table.iterrows()} == grid_points(GRID)
+
+
+def test_heatmap_cells_where_every_trial_diverged_have_no_value(tmp_path):
+    space = Space({"lr": FloatRange(0.01, 5, log=True, points=3), "optimizer": Choice(("gd", "momentum"))})
+    study = run_sweep("descent", space, Objective("loss", "min"), "grid", storage=tmp_path / "s.journal", base=BASE,
+                      prune=False)
+    merged = heatmap(study, "lr", "optimizer").merge(trials_table(study), on=["lr", "optimizer"], suffixes=("", "_t"))
+    diverged = merged["decision"] == "diverged"
+    assert merged["lr"][diverged].round(6).tolist() == [5.0, 5.0] and (merged["value_t"][diverged] == math.inf).all()
+    assert merged["value"][diverged].isna().all() and (merged["diverged"] == diverged.astype(int)).all()
+    assert (merged["value"][~diverged] == merged["value_t"][~diverged]).all() and (merged["count"] == 1).all()
+
+
+def test_a_field_with_many_values_is_binned_into_ordered_ranges_on_the_heatmap(tmp_path):
+    space = Space({"lr": FloatRange(0.001, 0.5, log=True), "optimizer": Choice(("gd", "adam"))})
+    study = run_sweep("descent", space, Objective("loss", "min"), "random", n_trials=30, storage=tmp_path / "s.journal",
+                      base=BASE, prune=False)
+    table = trials_table(study)
+    done = table[(table["state"] == "complete") & table["value"].notna()]
+    cells = heatmap(study, "lr", "optimizer")
+    ranges = list(cells["lr"].cat.categories)
+    assert table["lr"].nunique() == 30 and len(ranges) == HEATMAP_BINS
+    assert cells["count"].sum() == len(done) and len(cells) <= 2 * HEATMAP_BINS
+    # log-spaced ranges from the smallest to the largest lr drawn, each trial in the range holding its lr
+    lows = [float(r.split("–")[0]) for r in ranges]
+    assert lows == sorted(lows) and math.isclose(lows[0], table["lr"].min(), rel_tol=1e-2)
+    assert math.isclose(lows[2] / lows[1], lows[1] / lows[0], rel_tol=1e-2)
+    ranged = done.assign(range=bin_values(done["lr"]).astype(str))
+    for lr, label in zip(ranged["lr"], ranged["range"]):
+        lo, hi = map(float, label.split("–"))
+        assert lo * (1 - 5e-3) <= lr <= hi * (1 + 5e-3)
+    means = ranged.groupby(["range", "optimizer"])["value"].agg(["mean", "count"])
+    for _, cell in cells.iterrows():
+        expected = means.loc[(str(cell["lr"]), cell["optimizer"])]
+        assert cell["count"] == expected["count"] and math.isclose(cell["value"], expected["mean"], rel_tol=1e-12)
+
+
+def test_few_distinct_values_are_not_binned():
+    values = pd.Series([0.1, 0.2, 0.1, 0.4])
+    assert bin_values(values, bins=3) is values
+    assert list(bin_values(pd.Series(range(9)), bins=3)) == ["0–3"] * 4 + ["4–5"] * 2 + ["6–8"] * 3
+    assert list(bin_values(pd.Series([0.0, 1.0, 2.0, 3.0, 4.0]), bins=2)) == ["0–2"] * 3 + ["2–4"] * 2

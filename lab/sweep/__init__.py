@@ -13,10 +13,10 @@ from lab.sweep.objective import Objective
 from lab.sweep.runner import SAMPLERS, Sweep, create_sweep, load_sweep, retire_stale, run_sweep, worker
 from lab.sweep.space import MAX_GRID, Choice, FloatRange, IntRange, Space, searchable
 from lab.sweep.storage import StorageError, open_storage
-from lab.sweep.tables import best_trial, heatmap, history_table, importances, trials_table
+from lab.sweep.tables import HEATMAP_BINS, best_trial, bin_values, heatmap, history_table, importances, trials_table
 
 __all__ = [
-    "MAX_GRID", "SAMPLERS", "Choice", "FloatRange", "IntRange", "Objective", "Space", "StorageError", "Sweep",
-    "best_trial", "create_sweep", "heatmap", "history_table", "importances", "load_sweep", "open_storage",
+    "HEATMAP_BINS", "MAX_GRID", "SAMPLERS", "Choice", "FloatRange", "IntRange", "Objective", "Space", "StorageError", "Sweep",
+    "best_trial", "bin_values", "create_sweep", "heatmap", "history_table", "importances", "load_sweep", "open_storage",
     "retire_stale", "run_sweep", "searchable", "trials_table", "worker",
 ]

@@ -13,6 +13,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 TRIAL_COLUMNS = ["number", "state", "value", "metric", "steps", "decision", "run_id"]
+#: Most rows or columns a heatmap shows for a numeric field (more distinct values are binned).
+HEATMAP_BINS = 8
 
 
 def _counted(study: Any) -> list[Any]:
@@ -72,10 +74,36 @@ def history_table(study: Any) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["number", "value", "best"])
 
 
+def bin_values(values: pd.Series, bins: int = HEATMAP_BINS) -> pd.Series:
+    """A numeric field with more than `bins` distinct values, as `bins` ordered ranges ("0.001–0.003").
+
+    A random or TPE search draws a new value every trial, so one cell per value would leave the
+    heatmap nearly empty. Ranges are equal on a log scale when the values span over 20x and are
+    positive (as a log-scale lr does), else equal in width. Fewer values pass through unchanged.
+    """
+    import numpy as np
+    import pandas as pd
+
+    if values.dtype.kind not in "if" or values.nunique() <= bins:
+        return values
+    x = values.astype(float)
+    lo, hi = float(x.min()), float(x.max())
+    edges = np.geomspace(lo, hi, bins + 1) if lo > 0 and hi / lo > 20 else np.linspace(lo, hi, bins + 1)
+    if values.dtype.kind == "i":  # whole-number ranges: (a, b] holds a+1..b
+        edges = np.unique(np.round(edges))
+        labels = [f"{int(a) if i == 0 else int(a) + 1}–{int(b)}" for i, (a, b) in enumerate(zip(edges[:-1], edges[1:]))]
+    else:
+        labels = [f"{a:.3g}–{b:.3g}" for a, b in zip(edges[:-1], edges[1:])]
+    return pd.cut(x, edges, labels=labels, include_lowest=True, ordered=True)
+
+
 def heatmap(study: Any, x_field: str, y_field: str, column: str = "value", agg: str = "mean") -> pd.DataFrame:
     """`column` (value, metric or steps) over two fields, aggregated per cell: x, y, column, count.
 
-    Completed trials only; a cell's `count` says how many trials it averages.
+    Completed trials only; a cell's `count` says how many trials it holds and `diverged` how many of
+    them ended non-finite (a diverged run's value); the cell's value aggregates the others, so a
+    cell where every trial diverged has no value. A numeric field with many distinct values is
+    binned into ordered ranges first (`bin_values`).
     """
     import pandas as pd
 
@@ -89,11 +117,15 @@ def heatmap(study: Any, x_field: str, y_field: str, column: str = "value", agg: 
     if column not in ("value", "metric", "steps"):
         raise ValueError(f"column={column!r} is not allowed; choose value, metric or steps")
     done = table[(table["state"] == "complete") & table[column].notna()]
-    done = done[done[column].astype(float).map(math.isfinite)]
     if done.empty:
-        return pd.DataFrame(columns=[x_field, y_field, column, "count"])
-    grouped = done.groupby([x_field, y_field], dropna=False)[column].agg([agg, "count"]).reset_index()
-    return grouped.rename(columns={agg: column})
+        return pd.DataFrame(columns=[x_field, y_field, column, "count", "diverged"])
+    values = done[column].astype(float)
+    finite = values.map(math.isfinite)
+    done = done.assign(**{name: bin_values(done[name]) for name in (x_field, y_field)},
+                       _finite=values.where(finite), _diverged=~finite)
+    grouped = done.groupby([x_field, y_field], dropna=False, observed=True).agg(
+        **{column: ("_finite", agg), "count": ("_finite", "size"), "diverged": ("_diverged", "sum")})
+    return grouped.reset_index()
 
 
 def importances(study: Any) -> pd.DataFrame:

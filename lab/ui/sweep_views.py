@@ -96,18 +96,36 @@ def history_chart(history: pd.DataFrame) -> alt.LayerChart:
     return alt.layer(points, best).properties(title="optimization history: each trial, and the best so far (green)", height=320)
 
 
+def _order(column: pd.Series) -> str | list[str]:
+    """Ranges (a binned field, see `lab.sweep.tables.bin_values`) in their own order, values ascending."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return [str(c) for c in column.cat.categories]
+    return "ascending"
+
+
+def _x_axis(column: pd.Series) -> alt.Axis:
+    """Ranges are long labels: slanted so that all of them show; numbers short, with 3 significant digits."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return alt.Axis(labelAngle=-30, labelOverlap=False, labelLimit=160)
+    return alt.Axis(labelAngle=0, format=".3~g") if column.dtype.kind == "f" else alt.Axis(labelAngle=0)
+
+
 def heatmap_chart(grid: pd.DataFrame, x: str, y: str, direction: str) -> alt.LayerChart:
-    """The objective over two settings (mean over the other settings); grey cells diverged."""
+    """The objective over two settings (mean over the other settings and the trials that did not
+    diverge); a grey cell is one where every trial diverged."""
     data = _drawable(grid)
     data["shown"] = data["value"].map(lambda v: "diverged" if pd.isna(v) else f"{v:.3g}")
-    x_enc = alt.X(f"{x}:O", title=x, sort="ascending", axis=alt.Axis(labelAngle=0, format=".3g") if data[x].dtype.kind == "f" else alt.Axis(labelAngle=0))
-    y_enc = alt.Y(f"{y}:O", title=y, sort="ascending")
+    x_enc = alt.X(f"{x}:O", title=x, sort=_order(data[x]), axis=_x_axis(data[x]))
+    y_enc = alt.Y(f"{y}:O", title=y, sort=_order(data[y]))
     cells = alt.Chart(data).mark_rect(stroke="white").encode(
         x=x_enc, y=y_enc,
         color=alt.condition("isValid(datum.value)", alt.Color("value:Q", title="objective",
                             scale=alt.Scale(scheme="viridis", reverse=direction == "max", type="symlog")), alt.value("#cccccc")),
-        tooltip=[alt.Tooltip(f"{x}:O"), alt.Tooltip(f"{y}:O"), alt.Tooltip("shown:N", title="objective"), alt.Tooltip("count:Q")])
-    text = alt.Chart(data).mark_text(fontSize=11, color="white").encode(x=x_enc, y=y_enc, text=alt.Text("shown:N"))
+        tooltip=[alt.Tooltip(f"{x}:O"), alt.Tooltip(f"{y}:O"), alt.Tooltip("shown:N", title="objective"),
+                 alt.Tooltip("count:Q", title="trials"), alt.Tooltip("diverged:Q", title="of them diverged")])
+    text = alt.Chart(data).mark_text(fontSize=11).encode(
+        x=x_enc, y=y_enc, text=alt.Text("shown:N"),
+        color=alt.condition("isValid(datum.value)", alt.value("white"), alt.value("#333333")))
     return alt.layer(cells, text).properties(title=f"objective over {x} × {y}", height=320)
 
 
