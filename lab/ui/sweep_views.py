@@ -110,6 +110,12 @@ def _x_axis(column: pd.Series) -> alt.Axis:
     return alt.Axis(labelAngle=0, format=".3~g") if column.dtype.kind == "f" else alt.Axis(labelAngle=0)
 
 
+def _colour_scale(values: pd.Series) -> str:
+    """Log where positive values span over 100x (1e-9 and 1e-3 must not share a colour), else symlog."""
+    finite = values.dropna()
+    return "log" if len(finite) and (finite > 0).all() and finite.max() > 100 * finite.min() else "symlog"
+
+
 def heatmap_chart(grid: pd.DataFrame, x: str, y: str, direction: str) -> alt.LayerChart:
     """The objective over two settings (mean over the other settings and the trials that did not
     diverge); a grey cell is one where every trial diverged."""
@@ -117,16 +123,17 @@ def heatmap_chart(grid: pd.DataFrame, x: str, y: str, direction: str) -> alt.Lay
     data["shown"] = data["value"].map(lambda v: "diverged" if pd.isna(v) else f"{v:.3g}")
     x_enc = alt.X(f"{x}:O", title=x, sort=_order(data[x]), axis=_x_axis(data[x]))
     y_enc = alt.Y(f"{y}:O", title=y, sort=_order(data[y]))
+    tooltip = [alt.Tooltip(f"{x}:O"), alt.Tooltip(f"{y}:O"), alt.Tooltip("shown:N", title="objective"),
+               alt.Tooltip("count:Q", title="trials"), alt.Tooltip("diverged:Q", title="of them diverged")]
     cells = alt.Chart(data).mark_rect(stroke="white").encode(
-        x=x_enc, y=y_enc,
-        color=alt.condition("isValid(datum.value)", alt.Color("value:Q", title="objective",
-                            scale=alt.Scale(scheme="viridis", reverse=direction == "max", type="symlog")), alt.value("#cccccc")),
-        tooltip=[alt.Tooltip(f"{x}:O"), alt.Tooltip(f"{y}:O"), alt.Tooltip("shown:N", title="objective"),
-                 alt.Tooltip("count:Q", title="trials"), alt.Tooltip("diverged:Q", title="of them diverged")])
+        x=x_enc, y=y_enc, tooltip=tooltip,
+        color=alt.Color("value:Q", title="objective", scale=alt.Scale(scheme="viridis", reverse=direction == "max", type=_colour_scale(data["value"]))))
+    diverged = alt.Chart(data).transform_filter("!isValid(datum.value)").mark_rect(stroke="white", color="#cccccc").encode(
+        x=x_enc, y=y_enc, tooltip=tooltip)
     text = alt.Chart(data).mark_text(fontSize=11).encode(
         x=x_enc, y=y_enc, text=alt.Text("shown:N"),
         color=alt.condition("isValid(datum.value)", alt.value("white"), alt.value("#333333")))
-    return alt.layer(cells, text).properties(title=f"objective over {x} × {y}", height=320)
+    return alt.layer(cells, diverged, text).properties(title=f"objective over {x} × {y}", height=320)
 
 
 def parallel_chart(trials: pd.DataFrame, params: list[str]) -> alt.Chart:
