@@ -109,7 +109,7 @@ def test_pruning_stops_clearly_bad_configs_and_their_runs_say_so(tmp_path, run_d
             assert run.decision.kind == "cancelled"
             assert run.decision.reason.startswith(f"pruned by the median rule at step {run.decision.step}")
             assert run.steps[-1].step == run.decision.step < BASE.steps  # the run really stopped there
-            assert row["decision"] == "cancelled" and row["steps"] == BASE.steps
+            assert row["decision"] == "pruned" and row["steps"] == BASE.steps
             pruned_runs += 1
     assert pruned_runs >= 1
 

@@ -33,9 +33,12 @@ def trials_table(study: Any) -> pd.DataFrame:
                 names.append(name)
     rows = []
     for t in trials:
-        row = {"number": t.number, "state": t.state.name.lower(), **{n: t.params.get(n) for n in names},
+        state = t.state.name.lower()
+        # a pruned run's decision is "cancelled" (stopped from outside); the table says by whom
+        decision = "pruned" if state == "pruned" else t.user_attrs.get("decision")
+        row = {"number": t.number, "state": state, **{n: t.params.get(n) for n in names},
                "value": t.value if t.values else None, "metric": t.user_attrs.get("metric"),
-               "steps": t.user_attrs.get("steps"), "decision": t.user_attrs.get("decision"),
+               "steps": t.user_attrs.get("steps"), "decision": decision,
                "run_id": t.user_attrs.get("run_id")}
         rows.append(row)
     columns = ["number", "state", *names, *TRIAL_COLUMNS[2:]]
