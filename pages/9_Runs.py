@@ -19,7 +19,7 @@ shown = [s for s in summaries if (lab == "all" or s.lab == lab) and (not tag or 
 if not shown:
     st.info("No saved runs here yet. Every run you make in a lab is saved automatically." if not summaries else "No run matches these filters.")
 else:
-    st.dataframe(views.table(shown), hide_index=True, width="stretch", column_config={"id": None})
+    st.dataframe(views.table(shown), hide_index=True, width="stretch", column_config=views.table_columns())
     names = {s.id: f"{s.name} · {s.lab} · {s.created_at[11:19]}" for s in shown}
     chosen_ids = st.multiselect("runs to compare, rename, tag, export or delete", list(names), key="runs.chosen", format_func=names.get)
     if chosen_ids:

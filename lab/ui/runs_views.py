@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
+import streamlit as st
 
 from lab import store
 from lab.share import diff_configs
@@ -35,6 +36,13 @@ def table(summaries: list[store.RunSummary]) -> pd.DataFrame:
         row["id"] = s.id
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def table_columns() -> dict:
+    """The run table's column settings: metrics to 4 significant digits (a long float is cut off
+    at the column's left edge, so 1e-7 read as "0000001"), the id hidden."""
+    number = st.column_config.NumberColumn(format="%.4g")
+    return {"id": None, **{metric: number for metric in SHOWN_METRICS}}
 
 
 def ordered(metrics: list[str]) -> list[str]:
