@@ -272,11 +272,14 @@ class StepBudget(Rule):
 def budget_decision(step: int, budget: int | None = None, unit: str = "steps") -> Decision:
     """The decision for a run that used its whole budget without another rule firing.
 
-    `unit` names the lab's steps in the plural ("epochs"): "the epoch budget (100 epochs)".
+    `unit` names the lab's steps in the plural: "ran its whole epoch budget (100 epochs)". The
+    reason leaves out the last step's number, which is 99 where steps count from 0 and 100 where
+    step 0 is the start; the decision's `step` holds it.
     """
     name = unit[:-1] if unit.endswith("s") else unit
-    what = f"the {name} budget ({budget} {unit})" if budget else f"the {name} budget"
-    return Decision(True, "max_steps", f"ran to {what} at step {step} without another rule firing", step)
+    if budget:
+        return Decision(True, "max_steps", f"ran its whole {name} budget ({budget} {unit}) without another rule firing", step)
+    return Decision(True, "max_steps", f"ran to the {name} budget at step {step} without another rule firing", step)
 
 
 def cancelled_decision(step: int) -> Decision:

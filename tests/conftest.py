@@ -1,10 +1,17 @@
-"""Suite-wide rules: under CI, a skipped browser test fails the run (they must really run there)."""
+"""Suite-wide rules under CI: a skipped browser test fails the run (they must really run there), and
+Hypothesis draws the same examples every run (a new counterexample is found on a developer's machine,
+where the draws stay random, never as a red CI that the change did not cause)."""
 
 from __future__ import annotations
 
 import os
 
 import pytest
+from hypothesis import settings
+
+settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 _skipped_e2e: list[str] = []
 

@@ -338,9 +338,10 @@ def test_constructor_raises_naming_the_field_or_works(kwargs):
     assert rule.min_delta >= 0
 
 
-@pytest.mark.parametrize(("unit", "words"), [("steps", "the step budget (50 steps)"), ("epochs", "the epoch budget (50 epochs)"),
-                                            ("episodes", "the episode budget (50 episodes)")])
+@pytest.mark.parametrize(("unit", "words"), [("steps", "step budget (50 steps)"), ("epochs", "epoch budget (50 epochs)"),
+                                            ("episodes", "episode budget (50 episodes)")])
 def test_the_budget_reason_names_the_labs_unit(unit, words):
     decision = budget_decision(49, 50, unit)
     assert decision.kind == "max_steps" and decision.step == 49
-    assert decision.reason == f"ran to {words} at step 49 without another rule firing"
+    assert decision.reason == f"ran its whole {words} without another rule firing"
+    assert budget_decision(7, None, unit).reason.startswith(f"ran to the {words.split()[0]} budget at step 7")
