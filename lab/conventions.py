@@ -48,7 +48,7 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from lab.records import Step
-from lab.stopping import Decision, EarlyStopping, Rule, _fmt
+from lab.stopping import Decision, EarlyStopping, Rule, _fmt, count
 from lab.validation import check_bool, check_choice, check_number
 
 
@@ -119,13 +119,13 @@ class LightningStopping(Rule):
             return None
         n, name = step.step, self.monitor
         if self.check_finite and not math.isfinite(current):
-            return Decision(True, "non_finite", f"diverged at step {n}: {name} is {current} (not finite); "
+            return Decision(True, "non_finite", f"diverged at {self.unit} {n}: {name} is {current} (not finite); "
                             f"best so far {self._best_text()}", n, self.best_step)
         if self.stopping_threshold is not None and self._beats(current, self.stopping_threshold):
             return Decision(True, "threshold", f"{name} = {_fmt(current)} passed the stopping threshold "
-                            f"{_fmt(self.stopping_threshold)} at step {n}", n, self.best_step)
+                            f"{_fmt(self.stopping_threshold)} at {self.unit} {n}", n, self.best_step)
         if self.divergence_threshold is not None and self._beats(self.divergence_threshold, current):
-            return Decision(True, "diverged", f"diverged at step {n}: {name} = {_fmt(current)} is worse than the "
+            return Decision(True, "diverged", f"diverged at {self.unit} {n}: {name} = {_fmt(current)} is worse than the "
                             f"divergence threshold {_fmt(self.divergence_threshold)}", n, self.best_step)
         start = math.inf if self.mode == "min" else -math.inf
         reference = start if self.best is None else self.best
@@ -135,13 +135,13 @@ class LightningStopping(Rule):
             return None
         self.wait += 1
         if self.wait >= self.patience:
-            return Decision(True, "patience", f"stopped at step {n}: {name} did not improve by more than "
+            return Decision(True, "patience", f"stopped at {self.unit} {n}: {name} did not improve by more than "
                             f"{_fmt(self.min_delta)} in the last {self.wait} check(s); best {self._best_text()}",
                             n, self.best_step)
         return None
 
     def _best_text(self) -> str:
-        return "none yet" if self.best is None else f"{_fmt(self.best)} at step {self.best_step}"
+        return "none yet" if self.best is None else f"{_fmt(self.best)} at {self.unit} {self.best_step}"
 
 
 class SklearnNoImprovement(Rule):
@@ -193,23 +193,32 @@ class SklearnNoImprovement(Rule):
             self._best, self.best_step = loss, step.step
         if self.wait > self.n_iter_no_change:
             n = step.step
-            return Decision(True, "patience", f"stopped at step {n}: {self.monitor} did not fall by at least tol="
-                            f"{_fmt(self.tol)} for {self.wait} steps in a row (more than n_iter_no_change="
-                            f"{self.n_iter_no_change}); best {_fmt(self._best)} at step {self.best_step}",
+            return Decision(True, "patience", f"stopped at {self.unit} {n}: {self.monitor} did not fall by at least tol="
+                            f"{_fmt(self.tol)} for {count(self.wait, self.unit)} in a row (more than n_iter_no_change="
+                            f"{self.n_iter_no_change}); best {_fmt(self._best)} at {self.unit} {self.best_step}",
                             n, self.best_step)
         return None
 
 
-def outcome(values: Sequence[float], rule: Rule) -> Outcome:
-    """Feed `values` as steps 0, 1, ... to a copy of `rule`; where it stops, its best step and why."""
+def _fresh(rule: Rule, unit: str) -> Rule:
     rule = copy.deepcopy(rule)
     rule.reset()
+    rule.unit = unit
+    return rule
+
+
+def outcome(values: Sequence[float], rule: Rule, unit: str = "epoch") -> Outcome:
+    """Feed `values` as steps 0, 1, ... to a copy of `rule`; where it stops, its best step and why.
+
+    `unit` names a step in the reason (the curves here are one value per epoch).
+    """
+    rule = _fresh(rule, unit)
     monitor = getattr(rule, "monitor", "value")
     for i, value in enumerate(values):
         decision = rule.update(Step(i, {monitor: float(value)}))
         if decision is not None:
             return Outcome(decision.step, getattr(rule, "best_step", None), decision.reason)
-    return Outcome(None, getattr(rule, "best_step", None), f"did not stop in {len(values)} steps")
+    return Outcome(None, getattr(rule, "best_step", None), f"did not stop in {count(len(values), unit)}")
 
 
 def keras_style(values: Sequence[float], *, mode: str = "min", patience: int = 0, min_delta: float = 0.0,
@@ -245,15 +254,14 @@ def compare(values: Sequence[float], *, patience: int, min_delta: float = 0.0) -
     }
 
 
-def decision_log(values: Sequence[float], rule: Rule) -> list[dict[str, Any]]:
+def decision_log(values: Sequence[float], rule: Rule, unit: str = "epoch") -> list[dict[str, Any]]:
     """One row per step up to the stop: step, value, best, wait, improved, verdict.
 
     The verdict is "improved", "waiting k/limit", "before start_from_epoch" or "stop: <reason>".
     `rule` is left untouched (a copy is fed). Rules without a best or a count (Tolerance,
     Divergence) get None there and the verdict "continue" until they stop.
     """
-    rule = copy.deepcopy(rule)
-    rule.reset()
+    rule = _fresh(rule, unit)
     monitor = getattr(rule, "monitor", "value")
     start = getattr(rule, "start_from_epoch", 0)
     limit = getattr(rule, "limit", getattr(rule, "patience", None))

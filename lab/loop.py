@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol
 
 from lab.records import RunResult, Step
-from lab.stopping import Decision, Rule, budget_decision, cancelled_decision
+from lab.stopping import Decision, Rule, budget_decision, cancelled_decision, singular
 
 
 class Experiment(Protocol):
@@ -52,13 +52,16 @@ def run(
     `data` is what the user uploaded (a config names the dataset but cannot hold the file),
     handed to ``config.experiment(data)``; without it ``config.experiment()`` is called.
     The config's own rules (``config.rules()``: divergence guards, a lab's tolerance) come
-    first, then `stopping`. `on_step` sees every step as it arrives. `cancel` is a
+    first, then `stopping`; their reasons name a step by the config's ``step_unit`` ("epoch 12").
+    `on_step` sees every step as it arrives. `cancel` is a
     ``threading.Event`` or a callable returning True to stop.
     """
     experiment = config.experiment() if data is None else config.experiment(data)
     rules = _rules(config, stopping)
+    units = getattr(config, "step_unit", "steps")
     for rule in rules:
         rule.reset()
+        rule.unit = singular(units)
     restoring = [r for r in rules if getattr(r, "restore_best", False)]
     can_restore = hasattr(experiment, "snapshot") and hasattr(experiment, "restore")
     best_snapshot = None
@@ -84,13 +87,12 @@ def run(
             if decision is not None:
                 break
             if cancel is not None and _cancelled(cancel):
-                decision = cancelled_decision(step.step)
+                decision = cancelled_decision(step.step, units)
                 break
     finally:
         stream.close()
     if decision is None:
-        decision = budget_decision(steps[-1].step if steps else 0, getattr(config, "budget", None),
-                                   getattr(config, "step_unit", "steps"))
+        decision = budget_decision(steps[-1].step if steps else 0, getattr(config, "budget", None), units)
     if best_snapshot is not None:
         experiment.restore(best_snapshot)
         decision = _with_best(decision, restoring[0])
@@ -102,5 +104,5 @@ def _with_best(decision: Decision, rule: Rule) -> Decision:
     best_step = getattr(rule, "best_step", None)
     if best_step is None:
         return decision
-    reason = f"{decision.reason}; restored the weights of step {best_step}"
+    reason = f"{decision.reason}; restored the weights of {rule.unit} {best_step}"
     return Decision(decision.stop, decision.kind, reason, decision.step, best_step)

@@ -48,8 +48,24 @@ def _fmt(value: float) -> str:
     return f"{value:.4g}"
 
 
+def singular(unit: str) -> str:
+    """A lab's step unit in the singular: "epochs" -> "epoch"."""
+    return unit[:-1] if unit.endswith("s") else unit
+
+
+def count(n: int, unit: str) -> str:
+    """`n` of a singular unit in words: "1 epoch", "20 epochs"."""
+    return f"{n} {unit}" if n == 1 else f"{n} {unit}s"
+
+
 class Rule:
-    """Base class: a rule watches steps and may return a Decision to stop."""
+    """Base class: a rule watches steps and may return a Decision to stop.
+
+    `unit` is the word a reason uses for one step; `lab.run` sets the lab's own ("epoch",
+    "episode", "iteration"), so a regression run reads "diverged at epoch 12".
+    """
+
+    unit = "step"
 
     def update(self, step: Step) -> Decision | None:
         raise NotImplementedError
@@ -158,17 +174,19 @@ class EarlyStopping(Rule):
             return None
         n = step.step
         if self.check_finite and not math.isfinite(current):
-            return Decision(True, "non_finite", f"diverged at step {n}: {self.monitor} is {current} (not finite)", n, self.best_step)
+            return Decision(True, "non_finite", f"diverged at {self.unit} {n}: {self.monitor} is {current} (not finite)",
+                            n, self.best_step)
         if self.stopping_threshold is not None and self._beyond(current, self.stopping_threshold):
             return Decision(
                 True, "threshold",
-                f"{self.monitor} = {_fmt(current)} reached the stopping threshold {_fmt(self.stopping_threshold)} at step {n}",
+                f"{self.monitor} = {_fmt(current)} reached the stopping threshold {_fmt(self.stopping_threshold)} at {self.unit} {n}",
                 n, self.best_step,
             )
         if self.divergence_threshold is not None and self._worse_than(current, self.divergence_threshold):
             return Decision(
                 True, "diverged",
-                f"diverged at step {n}: {self.monitor} = {_fmt(current)} is past the divergence threshold {_fmt(self.divergence_threshold)}",
+                f"diverged at {self.unit} {n}: {self.monitor} = {_fmt(current)} is past the divergence threshold "
+                f"{_fmt(self.divergence_threshold)}",
                 n, self.best_step,
             )
         if n < self.start_from_epoch:
@@ -182,8 +200,8 @@ class EarlyStopping(Rule):
         if self.wait >= self.patience and n > 0:
             return Decision(
                 True, "patience",
-                f"stopped at step {n}: {self.monitor} has not improved by more than {_fmt(self.min_delta)} "
-                f"for {self.wait} step(s); best {_fmt(self.best)} at step {self.best_step}",
+                f"stopped at {self.unit} {n}: {self.monitor} has not improved by more than {_fmt(self.min_delta)} "
+                f"for {count(self.wait, self.unit)}; best {_fmt(self.best)} at {self.unit} {self.best_step}",
                 n, self.best_step,
             )
         return None
@@ -214,10 +232,10 @@ class Tolerance(Rule):
             return None
         self.run = self.run + 1 if value <= self.tol else 0
         if self.run >= self.window:
-            span = "" if self.window == 1 else f" for {self.window} steps in a row"
+            span = "" if self.window == 1 else f" for {count(self.window, self.unit)} in a row"
             return Decision(
                 True, "tolerance",
-                f"converged at step {step.step}: {self.what} = {_fmt(value)} is within tol {_fmt(self.tol)}{span}",
+                f"converged at {self.unit} {step.step}: {self.what} = {_fmt(value)} is within tol {_fmt(self.tol)}{span}",
                 step.step,
             )
         return None
@@ -238,11 +256,12 @@ class Divergence(Rule):
         if value is None:
             return None
         if not math.isfinite(value):
-            return Decision(True, "non_finite", f"diverged at step {step.step}: {self.monitor} is {value} (not finite)", step.step)
+            return Decision(True, "non_finite", f"diverged at {self.unit} {step.step}: {self.monitor} is {value} (not finite)",
+                            step.step)
         if abs(value) > self.threshold:
             return Decision(
                 True, "diverged",
-                f"diverged at step {step.step}: {self.monitor} = {_fmt(value)} is past {_fmt(self.threshold)}",
+                f"diverged at {self.unit} {step.step}: {self.monitor} = {_fmt(value)} is past {_fmt(self.threshold)}",
                 step.step,
             )
         return None
@@ -265,7 +284,7 @@ class StepBudget(Rule):
     def update(self, step: Step) -> Decision | None:
         self.seen += 1
         if self.seen >= self.max_steps:
-            return budget_decision(step.step, self.max_steps)
+            return budget_decision(step.step, self.max_steps, self.unit + "s")
         return None
 
 
@@ -276,11 +295,11 @@ def budget_decision(step: int, budget: int | None = None, unit: str = "steps") -
     reason leaves out the last step's number, which is 99 where steps count from 0 and 100 where
     step 0 is the start; the decision's `step` holds it.
     """
-    name = unit[:-1] if unit.endswith("s") else unit
+    name = singular(unit)
     if budget:
         return Decision(True, "max_steps", f"ran its whole {name} budget ({budget} {unit}) without another rule firing", step)
-    return Decision(True, "max_steps", f"ran to the {name} budget at step {step} without another rule firing", step)
+    return Decision(True, "max_steps", f"ran to the {name} budget at {name} {step} without another rule firing", step)
 
 
-def cancelled_decision(step: int) -> Decision:
-    return Decision(True, "cancelled", f"stopped by the user at step {step}", step)
+def cancelled_decision(step: int, unit: str = "steps") -> Decision:
+    return Decision(True, "cancelled", f"stopped by the user at {singular(unit)} {step}", step)

@@ -22,11 +22,11 @@ class StoppingConfig(Config):
     enabled: bool = field(False, help="stop when the monitored metric stops improving")
     monitor: str = field("val/loss", help="the metric watched, e.g. val/loss or val/accuracy")
     mode: str = field("min", help="min: lower is better (a loss); max: higher is better (an accuracy)")
-    patience: int = field(10, help="steps without improvement tolerated before stopping")
+    patience: int = field(10, help="epochs without improvement tolerated before stopping")
     min_delta: float = field(0.0, help="an improvement must beat the best by more than this")
-    restore_best: bool = field(True, help="at the end, go back to the weights of the best step")
+    restore_best: bool = field(True, help="at the end, go back to the weights of the best epoch")
     baseline: float | None = field(None, help="patience only resets once the metric beats this value (None: off)")
-    start_from_epoch: int = field(0, help="steps before this one are not watched (warm-up)")
+    start_from_epoch: int = field(0, help="epochs before this one are not watched (warm-up)")
 
     def __post_init__(self) -> None:
         check_bool("enabled", self.enabled)

@@ -180,7 +180,7 @@ def test_metrics_per_epoch_and_accuracy_matches_predictions():
 def test_diverging_lr_ends_as_diverged_with_a_finite_last_point(engine):
     result = lab.run(ClassifierConfig(engine=engine, hidden=(), standardize=False, optimizer="sgd", lr=5.0, epochs=20))
     assert result.decision.kind in ("diverged", "non_finite")
-    assert result.decision.reason.startswith(f"diverged at step {result.decision.step}")
+    assert result.decision.reason.startswith(f"diverged at epoch {result.decision.step}")
     assert all(math.isfinite(v) for v in result.steps[-1].metrics.values())
 
 

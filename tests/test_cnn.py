@@ -93,7 +93,7 @@ def test_metrics_and_schedule():
 def test_diverging_lr_ends_as_diverged_with_a_finite_last_point():
     result = lab.run(CNNConfig(optimizer="sgd", lr=100.0, epochs=10, channels=(4, 8)))
     assert result.decision.kind in ("diverged", "non_finite")
-    assert result.decision.reason.startswith(f"diverged at step {result.decision.step}")
+    assert result.decision.reason.startswith(f"diverged at epoch {result.decision.step}")
     assert all(math.isfinite(v) for v in result.steps[-1].metrics.values())
 
 

@@ -138,7 +138,7 @@ def test_decision_log_rows():
     rows = decision_log([9.0, 3.0, 2.0, 2.5, 2.25, 1.0], rule)
     assert [r["step"] for r in rows] == [0, 1, 2, 3, 4]
     assert [r["verdict"] for r in rows[:4]] == ["before start_from_epoch", "improved", "improved", "waiting 1/2"]
-    assert rows[4]["verdict"].startswith("stop: stopped at step 4")
+    assert rows[4]["verdict"] == "stop: stopped at epoch 4: val/loss has not improved by more than 0 for 2 epochs; best 2 at epoch 2"
     assert [r["best"] for r in rows] == [None, 3.0, 2.0, 2.0, 2.0]
     assert [r["wait"] for r in rows] == [0, 0, 0, 1, 2]
     assert [r["improved"] for r in rows] == [False, True, True, False, False]

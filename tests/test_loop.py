@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from typing import ClassVar
 
 import pytest
 
@@ -70,6 +71,27 @@ def test_divergence_threshold_names_the_step():
     result = lab.run(ValuesConfig(values=(1.0, 10.0, 1e7, 1.0)))
     assert (result.decision.kind, result.decision.step) == ("diverged", 2)
     assert "diverged at step 2" in result.decision.reason
+
+
+@dataclass(frozen=True)
+class EpochValuesConfig(ValuesConfig):
+    step_unit: ClassVar[str] = "epochs"
+
+
+def test_every_reason_names_the_labs_unit():
+    diverged = lab.run(EpochValuesConfig(values=(1.0, float("nan"))))
+    assert diverged.decision.reason.startswith("diverged at epoch 1: loss is nan")
+    patience = lab.run(EpochValuesConfig(values=(3.0, 1.0, 2.0, 2.0)), stopping=EarlyStopping("loss", patience=2, restore_best=True))
+    assert patience.decision.reason == ("stopped at epoch 3: loss has not improved by more than 0 for 2 epochs; "
+                                        "best 1 at epoch 1; restored the weights of epoch 1")
+    tolerance = lab.run(EpochValuesConfig(values=(3.0, 0.1, 0.1)), stopping=Tolerance("loss", 0.5, window=2))
+    assert tolerance.decision.reason == "converged at epoch 2: loss = 0.1 is within tol 0.5 for 2 epochs in a row"
+    cancelled = lab.run(EpochValuesConfig(), cancel=lambda: True)
+    assert cancelled.decision.reason == "stopped by the user at epoch 0"
+    rule = EarlyStopping("loss", patience=1)
+    lab.run(EpochValuesConfig(), stopping=rule)
+    reused = lab.run(ValuesConfig(values=(1.0, 2.0, 3.0)), stopping=rule)  # the rule takes each run's unit
+    assert reused.decision.reason == "stopped at step 1: loss has not improved by more than 0 for 1 step; best 1 at step 0"
 
 
 def test_on_step_sees_every_step_and_cancel_stops():

@@ -149,7 +149,7 @@ def test_divergence_ends_with_a_decision_and_no_non_finite_value():
                    RegressionConfig(**SMALL, lr=100.0, batch_size=1, feature_spread=6.0, scaling="none", epochs=50)):
         result = lab.run(config)
         assert result.decision.kind == "diverged"
-        assert result.decision.reason.startswith(f"diverged at step {result.decision.step}")
+        assert result.decision.reason.startswith(f"diverged at epoch {result.decision.step}")
         assert result.steps[-1].step == result.decision.step
         assert all(math.isfinite(v) for s in result.steps for v in s.metrics.values())
         assert result.last("train/loss") > config.divergence_threshold
@@ -305,7 +305,7 @@ def test_preset_too_large_lr_diverges_and_says_so():
     config = PRESETS["too_large_lr"].config
     assert config.lr > RegressionExperiment(config).max_stable_lr()
     result = lab.run(config)
-    assert result.decision.kind == "diverged" and "diverged at step" in result.decision.reason
+    assert result.decision.kind == "diverged" and "diverged at epoch" in result.decision.reason
     assert all(math.isfinite(v) for s in result.steps for v in s.metrics.values())
     calm = lab.run(config.replace(lr=0.9 * RegressionExperiment(config).max_stable_lr()))
     assert calm.decision.kind == "max_steps"

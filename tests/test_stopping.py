@@ -344,4 +344,5 @@ def test_the_budget_reason_names_the_labs_unit(unit, words):
     decision = budget_decision(49, 50, unit)
     assert decision.kind == "max_steps" and decision.step == 49
     assert decision.reason == f"ran its whole {words} without another rule firing"
-    assert budget_decision(7, None, unit).reason.startswith(f"ran to the {words.split()[0]} budget at step 7")
+    name = words.split()[0]
+    assert budget_decision(7, None, unit).reason.startswith(f"ran to the {name} budget at {name} 7")

@@ -153,7 +153,7 @@ class Runaway(Divergence):
         n = step.step
         return Decision(
             True, "diverged",
-            f"diverged at step {n}: the point ({m['x']:.4g}, {m['y']:.4g}) is past |x|, |y| <= {COORDINATE_LIMIT:g}", n,
+            f"diverged at {self.unit} {n}: the point ({m['x']:.4g}, {m['y']:.4g}) is past |x|, |y| <= {COORDINATE_LIMIT:g}", n,
         )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import deque
 
 from lab.records import Step
-from lab.stopping import Decision, Rule, _fmt
+from lab.stopping import Decision, Rule, _fmt, count
 from lab.validation import check_number
 
 
@@ -40,7 +40,8 @@ class RollingThreshold(Rule):
         if mean >= self.threshold:
             return Decision(
                 True, "threshold",
-                f"solved at step {step.step}: the mean {self.what} over the last {self.window} steps is {_fmt(mean)}, "
+                f"solved at {self.unit} {step.step}: the mean {self.what} over the last {count(self.window, self.unit)} "
+                f"is {_fmt(mean)}, "
                 f"at or above the threshold {_fmt(self.threshold)}",
                 step.step,
             )

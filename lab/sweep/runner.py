@@ -40,7 +40,7 @@ from typing import Any
 
 from lab.config import Config
 from lab.experiments import config_class
-from lab.stopping import Decision
+from lab.stopping import Decision, singular
 from lab.sweep.objective import Objective
 from lab.sweep.space import Space, apply
 from lab.sweep.storage import StorageError, open_storage, redact
@@ -322,7 +322,7 @@ def run_trial(study: Any, trial: Any, spec: Sweep, base: Config, store: Any, wor
     pruned = state["pruned"] is not None and result.decision.kind == "cancelled"
     if pruned:
         at, value = state["pruned"]
-        result.decision = Decision(True, "cancelled", f"pruned by the median rule at step {at}: "
+        result.decision = Decision(True, "cancelled", f"pruned by the median rule at {singular(config.step_unit)} {at}: "
                                    f"{spec.objective.metric} {value:.4g} was worse than the median of earlier trials "
                                    "at that step", at)
     if not tracker.seen and result.steps:

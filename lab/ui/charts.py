@@ -39,12 +39,17 @@ def colour_scale(names: Sequence[str]) -> alt.Scale:
     return alt.Scale(domain=names, range=[PALETTE[i % len(PALETTE)] for i in range(len(names))])
 
 
+def kind_label(kind: str) -> str:
+    """A decision kind as a chart names it: "max_steps" is the lab's budget (of steps, epochs or episodes)."""
+    return "budget" if kind == "max_steps" else kind.replace("_", " ")
+
+
 def decision_marks(decision: Decision | None, *, label: bool = True) -> list[alt.Chart]:
     """A dashed rule at the stop step (its reason as tooltip) and a rule at the best step."""
     if decision is None:
         return []
     marks = []
-    stop = pd.DataFrame({"step": [decision.step], "reason": [decision.reason], "kind": [f"stop: {decision.kind.replace('_', ' ')}"]})
+    stop = pd.DataFrame({"step": [decision.step], "reason": [decision.reason], "kind": [f"stop: {kind_label(decision.kind)}"]})
     rule = alt.Chart(stop).mark_rule(color=STOP_COLOUR, strokeDash=[6, 4], strokeWidth=2).encode(
         x=alt.X("step:Q"), tooltip=[alt.Tooltip("kind:N", title="decision"), alt.Tooltip("reason:N"), alt.Tooltip("step:Q")]
     )
@@ -174,9 +179,9 @@ def stop_points(results: Mapping[str, object], metric: str, log: bool = False) -
                 value = v
                 break
         if value is not None:
-            rows.append({"run": label, "step": decision.step, "value": value, "decision": decision.kind.replace("_", " "), "reason": decision.reason})
+            rows.append({"run": label, "step": decision.step, "value": value, "decision": kind_label(decision.kind), "reason": decision.reason})
     frame = pd.DataFrame(rows, columns=["run", "step", "value", "decision", "reason"])
-    shapes = alt.Scale(domain=["tolerance", "diverged", "non finite", "max steps", "patience", "threshold", "cancelled"],
+    shapes = alt.Scale(domain=["tolerance", "diverged", "non finite", "budget", "patience", "threshold", "cancelled"],
                        range=["circle", "cross", "cross", "square", "diamond", "triangle-up", "square"])
     return alt.Chart(frame).mark_point(size=120, filled=True, stroke="black", strokeWidth=1).encode(
         x=alt.X("step:Q"), y=alt.Y("value:Q"), color=alt.Color("run:N", legend=None),

@@ -87,9 +87,9 @@ def early_stopping_controls(prefix: str, monitor: str = "val/loss", mode: str = 
 
     k = lambda name: form.key(prefix, f"rule.{name}")  # noqa: E731
     init_rule(prefix)
-    form.slider("patience (steps without improvement)", 0, 50, key=k("patience"), container=container)
+    form.slider("patience (epochs without improvement)", 0, 50, key=k("patience"), container=container)
     container.number_input("min_delta (smallest change that counts)", 0.0, 10.0, key=k("min_delta"), step=0.001, format="%.4f")
-    form.slider("start_from_epoch (ignore steps before)", 0, 100, key=k("start_from_epoch"), container=container)
+    form.slider("start_from_epoch (ignore epochs before)", 0, 100, key=k("start_from_epoch"), container=container)
     container.checkbox("restore the best weights", key=k("restore_best"))
     if container.checkbox("baseline (must beat it to reset patience)", key=k("use_baseline")):
         container.number_input("baseline", key=k("baseline"), step=0.01, format="%.4f")

@@ -25,7 +25,7 @@ def at(open_app):
 
 def test_default_run_stops_early_and_shows_test_figures(at):
     assert not at.error
-    assert "stopped at step" in _banner(at)
+    assert "stopped at epoch" in _banner(at)
     metrics = _metrics(at)
     assert {"test accuracy", "ROC AUC", "average precision"} <= set(metrics)
     assert float(metrics["ROC AUC"]) > 0.9  # the breast-cancer data is nearly separable
@@ -39,7 +39,7 @@ def test_default_run_stops_early_and_shows_test_figures(at):
     before = chart_data(at)
     at.radio(key="clf.engine").set_value("numpy").run()
     assert not at.exception and not at.error
-    assert chart_data(at) != before and "stopped at step" in _banner(at)
+    assert chart_data(at) != before and "stopped at epoch" in _banner(at)
 
 
 def test_invalid_settings_explain_and_keep_the_last_result(at):
@@ -70,7 +70,7 @@ def test_presets_run_and_a_large_lr_diverges_without_batch_norm(at, monkeypatch)
     at.button(key="clf.preset.batch_norm_high_lr").click().run()
     at.checkbox(key="clf.batch_norm").uncheck().run()
     assert not at.exception
-    assert "diverged at step" in _banner(at)
+    assert "diverged at epoch" in _banner(at)
     assert at.get("vega_lite_chart")
 
 

@@ -44,5 +44,5 @@ def test_presets_and_a_huge_lr(open_app, monkeypatch):
         assert at.select_slider(key="cnn.lr").value == preset.config.lr
     at.select_slider(key="cnn.lr").set_value(50.0).run()
     assert not at.exception
-    assert "diverged at step" in _banner(at)
+    assert "diverged at epoch" in _banner(at)
     assert len(at.get("vega_lite_chart")) >= 2  # the curves up to the divergence, and the test figures

@@ -12,7 +12,7 @@ def _banner(at):
 
 def test_default_curve_decides_and_explains(open_app):
     at = open_app(PAGE)
-    assert "stopped at step" in _banner(at).lower()
+    assert "stopped at epoch" in _banner(at).lower()
     log, conventions = at.dataframe[0].value, at.dataframe[1].value
     assert log["verdict"].iloc[0].startswith("stop:")
     assert list(conventions["convention"]) == ["Keras", "Lightning", "scikit-learn"]
@@ -51,4 +51,4 @@ def test_uploaded_curve_runs_and_bad_files_get_a_message(open_app):
     at.file_uploader(key="es.file").set_value(("log.csv", good.encode(), "text/csv")).run()
     assert not at.exception
     assert not at.error
-    assert "stopped at step" in _banner(at).lower()
+    assert "stopped at epoch" in _banner(at).lower()

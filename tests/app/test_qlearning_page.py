@@ -18,7 +18,7 @@ def _ok(at):
 def test_default_view_converges_and_draws_the_map(open_app):
     at = open_app(PAGE)
     _ok(at)
-    assert "converged at step" in _banner(at)
+    assert "converged at episode" in _banner(at)
     # five curves, the learned map (with the replayed episode) and the optimal one
     assert len(at.get("vega_lite_chart")) >= 7
     labels = [m.label for m in at.metric]

@@ -69,15 +69,15 @@ def test_presets_show_their_lessons(open_app):
         assert result.config == preset.config, "every preset value fits its widget"
         assert all(math.isfinite(v) for s in result.steps for v in s.metrics.values()), name
         if name == "too_large_lr":
-            assert [e.value for e in at.error] and "Diverged at step" in at.error[0].value
+            assert [e.value for e in at.error] and "Diverged at epoch" in at.error[0].value
             assert "is above it" in " ".join(c.value for c in at.caption)
         else:
             assert not at.error, name
         if name == "no_scaling":
             assert _number(figures["train MSE"]) > 10 * _number(figures["optimum MSE"])
         if name == "early_stopping":
-            assert "restored the weights of step" in at.success[0].value
             best = result.decision.best_step
+            assert at.success[0].value.endswith(f"restored the weights of epoch {best}")
             assert _number(figures["validation MSE"]) == float(f"{result.series('val/loss')[1][best]:.4g}")
 
 

@@ -52,7 +52,7 @@ def test_early_stopping(page, app_url):
     open_page(page, app_url, "Early_stopping")
     page.wait_for_selector('[data-testid="stVegaLiteChart"]')
     before = chart_pixels(page, 0)
-    press(page, "patience (steps without improvement)", "ArrowRight", 8)
+    press(page, "patience (epochs without improvement)", "ArrowRight", 8)
     assert changed(page, before, 0)
     no_exception(page)
     screenshot(page, "early_stopping")

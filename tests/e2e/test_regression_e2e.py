@@ -24,7 +24,7 @@ def test_regression(page, app_url):
 def test_regression_diverging_preset(page, app_url):
     open_page(page, app_url, "Regression")
     page.get_by_role("button", name="Too large a learning rate diverges").click()
-    page.get_by_text("Diverged at step").first.wait_for(timeout=60_000)
+    page.get_by_text("Diverged at epoch").first.wait_for(timeout=60_000)
     wait_idle(page)
     no_exception(page)
     assert page.locator('[data-testid="stVegaLiteChart"]').count() == 4

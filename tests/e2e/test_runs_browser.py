@@ -10,7 +10,7 @@ pytestmark = pytest.mark.e2e
 
 
 def _banner(page) -> str:
-    alert = page.locator('[data-testid="stAlert"]').filter(has_text="at step").first
+    alert = page.locator('[data-testid="stAlert"]').filter(has_text="at epoch").first
     alert.wait_for(timeout=30_000)
     return alert.inner_text()
 
@@ -22,7 +22,7 @@ def _settle(page) -> None:
 
 def test_a_shared_link_reproduces_the_run_in_a_fresh_browser(page, app_url, browser):
     open_page(page, app_url, "Early_stopping")
-    slider = page.get_by_role("slider", name="patience (steps without improvement)")
+    slider = page.get_by_role("slider", name="patience (epochs without improvement)")
     slider.focus()
     for _ in range(4):
         slider.press("ArrowRight")

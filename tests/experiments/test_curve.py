@@ -101,7 +101,7 @@ def test_preset_patience_10_finds_the_minimum_and_restores_it():
     minimum = result.artifacts["val_min_step"]
     assert result.decision.step > minimum
     assert result.decision.best_step == minimum == result.artifacts["restored_step"]
-    assert "restored the weights of step" in result.decision.reason
+    assert result.decision.reason.endswith(f" at epoch {minimum}; restored the weights of epoch {minimum}")
 
 
 def test_preset_min_delta_stops_while_still_improving():
