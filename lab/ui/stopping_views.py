@@ -45,7 +45,7 @@ def log_table(result: RunResult, rule) -> pd.DataFrame:
     """The rule's reasoning step by step, newest first."""
     values = result.artifacts.get("val") or result.series("val/loss")[1]
     rows = decision_log(values, rule)
-    frame = pd.DataFrame(rows)
+    frame = pd.DataFrame(rows).rename(columns={"step": "epoch"})
     return frame.iloc[::-1].reset_index(drop=True)
 
 

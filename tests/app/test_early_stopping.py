@@ -23,11 +23,11 @@ def test_default_curve_decides_and_explains(open_app):
 def test_patience_change_moves_the_stop(open_app):
     at = open_app(PAGE)
     before = chart_data(at)
-    stop_before = at.dataframe[0].value["step"].iloc[0]
+    stop_before = at.dataframe[0].value["epoch"].iloc[0]
     at.slider(key="es.rule.patience").set_value(15).run()
     assert not at.exception
     assert chart_data(at) != before
-    assert at.dataframe[0].value["step"].iloc[0] > stop_before
+    assert at.dataframe[0].value["epoch"].iloc[0] > stop_before
 
 
 def test_presets_show_their_lesson(open_app):
@@ -36,7 +36,7 @@ def test_presets_show_their_lesson(open_app):
     for name in PRESETS:
         at.button(key=f"es.preset.{name}").click().run()
         assert not at.exception, name
-        stops[name] = at.dataframe[0].value["step"].iloc[0]
+        stops[name] = at.dataframe[0].value["epoch"].iloc[0]
     assert stops["impatient"] < stops["patient"]
     assert stops["baseline"] < stops["patient"]
 
