@@ -24,7 +24,7 @@ import streamlit as st
 
 import lab
 from lab.records import RunResult
-from lab.stopping import cancelled_decision
+from lab.stopping import cancelled_decision, singular
 from lab.ui import runs
 
 REDRAW_SECONDS = 0.25
@@ -87,8 +87,9 @@ def live_runs(
         steps: list = []
         started = time.perf_counter()
         budget = getattr(config, "budget", None) or 0
+        unit = singular(getattr(config, "step_unit", "steps"))
 
-        def on_step(step, steps=steps, config=config, label=label, started=started, index=index, budget=budget):
+        def on_step(step, steps=steps, config=config, label=label, started=started, index=index, budget=budget, unit=unit):
             nonlocal last_draw
             steps.append(step)
             now = time.perf_counter()
@@ -96,7 +97,7 @@ def live_runs(
                 last_draw = now
                 results[label] = _partial(config, steps, started)
                 done = (index + min(1.0, len(steps) / budget if budget else 0.0)) / len(labels)
-                bar.progress(done, text=f"running {label}: step {step.step}")
+                bar.progress(done, text=f"running {label}: {unit} {step.step}")
                 with view.container():
                     draw(dict(results), False)
                 last_draw = time.perf_counter()  # a slow draw must not make every following step redraw
@@ -141,7 +142,7 @@ def _as_cancelled(result: RunResult) -> RunResult:
     if result.decision is not None:
         return result
     last = result.steps[-1].step if result.steps else 0
-    return RunResult(result.config, result.steps, cancelled_decision(last), {}, result.seconds)
+    return RunResult(result.config, result.steps, cancelled_decision(last, getattr(result.config, "step_unit", "steps")), {}, result.seconds)
 
 
 def kept_results(key: str) -> dict[str, RunResult] | None:
