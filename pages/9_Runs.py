@@ -13,7 +13,7 @@ summaries = store.list(ws)
 labs = sorted({s.lab for s in summaries})
 lab = left.selectbox("lab", ["all", *labs], key="runs.lab")
 tag = middle.text_input("tag", key="runs.tag", placeholder="any tag")
-kinds = right.multiselect("decision", sorted({s.decision_kind for s in summaries}), key="runs.kinds")
+kinds = right.multiselect("decision", sorted({s.decision_kind for s in summaries}), key="runs.kinds", format_func=charts.kind_label)
 shown = [s for s in summaries if (lab == "all" or s.lab == lab) and (not tag or tag in s.tags) and (not kinds or s.decision_kind in kinds)]
 
 if not shown:

@@ -82,7 +82,7 @@ def compare_section(prefix: str, lab: str, current: Mapping[str, RunResult], met
         if not saved:
             st.caption("Every run you make is saved here automatically; change a setting to have something to compare.")
             return
-        labels = {s.id: f"{s.name} · {s.decision_kind.replace('_', ' ')} at step {s.decision_step} · {s.created_at[11:19]}" for s in saved}
+        labels = {s.id: f"{s.name} · {charts.kind_label(s.decision_kind)} at step {s.decision_step} · {s.created_at[11:19]}" for s in saved}
         chosen = st.multiselect("saved runs", list(labels), key=f"{prefix}.compare", format_func=labels.get, max_selections=8)
         metric = st.selectbox("metric", metrics, key=f"{prefix}.compare_metric")
         if not chosen:

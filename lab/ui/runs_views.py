@@ -9,7 +9,7 @@ import streamlit as st
 
 from lab import store
 from lab.share import diff_configs
-from lab.ui import form
+from lab.ui import charts, form
 from lab.ui.links import encode
 
 #: The page that reopens a lab's runs. Descent runs with a schedule open in Schedules.
@@ -28,7 +28,7 @@ SHOWN_METRICS = ("loss", "val/loss", "train/loss", "val/accuracy", "gap/optimum"
 def table(summaries: list[store.RunSummary]) -> pd.DataFrame:
     rows = []
     for s in summaries:
-        row = {"name": s.name, "lab": s.lab, "decision": s.decision_kind.replace("_", " "), "at step": s.decision_step,
+        row = {"name": s.name, "lab": s.lab, "decision": charts.kind_label(s.decision_kind), "at step": s.decision_step,
                "steps": s.n_steps, "seconds": round(s.seconds, 3), "tags": ", ".join(s.tags), "saved": s.created_at[:19].replace("T", " ")}
         for metric in SHOWN_METRICS:
             if metric in s.final:

@@ -47,6 +47,15 @@ def test_filter_by_lab(open_app, saved):
     assert list(at.dataframe[0].value["lab"]) == ["curve"]
 
 
+def test_decision_column_says_budget_and_filters(open_app, saved):
+    runs, _ = saved
+    kinds = {s.id: s.decision_kind for s in runs.list(LOCAL)}
+    at = open_app(PAGE)
+    assert sorted(at.dataframe[0].value["decision"]) == sorted({"max_steps": "budget"}.get(k, k) for k in kinds.values())
+    at.multiselect(key="runs.kinds").set_value(["patience"]).run()
+    assert list(at.dataframe[0].value["lab"]) == ["curve"]
+
+
 def test_rename_tag_delete(open_app, saved):
     runs, ids = saved
     at = open_app(PAGE)
