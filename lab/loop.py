@@ -53,15 +53,16 @@ def run(
     handed to ``config.experiment(data)``; without it ``config.experiment()`` is called.
     The config's own rules (``config.rules()``: divergence guards, a lab's tolerance) come
     first, then `stopping`; their reasons name a step by the config's ``step_unit`` ("epoch 12").
-    `on_step` sees every step as it arrives. `cancel` is a
-    ``threading.Event`` or a callable returning True to stop.
+    `on_step` sees every step as it arrives. `cancel` is a ``threading.Event`` or a callable
+    returning True to stop.
     """
     experiment = config.experiment() if data is None else config.experiment(data)
     rules = _rules(config, stopping)
     units = getattr(config, "step_unit", "steps")
+    unit = singular(units)
     for rule in rules:
         rule.reset()
-        rule.unit = singular(units)
+        rule.unit = unit
     restoring = [r for r in rules if getattr(r, "restore_best", False)]
     can_restore = hasattr(experiment, "snapshot") and hasattr(experiment, "restore")
     best_snapshot = None

@@ -254,3 +254,19 @@ def test_preset_high_alpha_never_settles():
     assert high.decision.kind == "max_steps"  # the Q-change rule never fired
     assert _mean_last(high, "q/max_delta", 500) > 0.1
     assert _mean_last(high, "q/max_delta", 500) > 10 * _mean_last(low, "q/max_delta", 500)
+
+
+
+def test_rolling_threshold_waits_for_a_full_window_and_says_so():
+    from lab.records import Step
+    from lab.rl.rules import RollingThreshold
+
+    rule = RollingThreshold("episode/return", 0.5, window=2, what="return")
+    rule.unit = "episode"
+    decisions = [rule.update(Step(i, {"episode/return": r})) for i, r in enumerate([1.0, 0.0, 1.0])]
+    assert decisions[0] is None  # one episode is not a full window, whatever its return
+    assert decisions[1] is not None and decisions[1].step == 1  # (1 + 0) / 2 = 0.5 is at the threshold
+    rule.reset()
+    decisions = [rule.update(Step(i, {"episode/return": r})) for i, r in enumerate([0.0, 0.5, 1.0])]
+    assert decisions[:2] == [None, None]  # (0 + 0.5) / 2 = 0.25
+    assert decisions[2].reason == "solved at episode 2: the mean return over the last 2 episodes is 0.75, at or above the threshold 0.5"

@@ -41,8 +41,7 @@ class RollingThreshold(Rule):
             return Decision(
                 True, "threshold",
                 f"solved at {self.unit} {step.step}: the mean {self.what} over the last {count(self.window, self.unit)} "
-                f"is {_fmt(mean)}, "
-                f"at or above the threshold {_fmt(self.threshold)}",
+                f"is {_fmt(mean)}, at or above the threshold {_fmt(self.threshold)}",
                 step.step,
             )
         return None
