@@ -20,7 +20,7 @@ class Config:
     """Mixin for frozen dataclass configs. Subclasses set `lab` (the lab's short name)."""
 
     lab: ClassVar[str] = ""
-    #: what one step of this lab is, in the plural ("epochs", "episodes"), for the budget's reason
+    #: what one step of this lab is, in the plural ("epochs", "episodes"); every stop reason says it
     step_unit: ClassVar[str] = "steps"
 
     def experiment(self) -> Any:
