@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from lab.ui import home, nav
+from lab import process
+from lab.ui import form, home, links, nav, page
+from lab.ui import insight_views as insight
 
 st.set_page_config(page_title="Convergence Lab", page_icon="📉", layout="wide")
 nav.sidebar()
@@ -16,20 +18,19 @@ st.markdown(
 )
 
 st.subheader("Try it: gradient descent on f(x) = x²")
+st.session_state.setdefault("home.lr", home.DEMO_LR)
+links.restore("home")  # ?lr=1.1 opens the demo at that rate
 left, right = st.columns([1, 2])
 with left:
-    lr = st.select_slider("learning rate", options=home.DEMO_RATES, value=0.1, key="home.lr")
+    lr = form.select_slider("learning rate", home.DEMO_RATES, key="home.lr")
     st.markdown(home.demo_explanation(lr))
 with right:
     result = home.demo(lr)
-    st.altair_chart(home.demo_chart(result), width="stretch")
-    st.caption(result.decision.reason[0].upper() + result.decision.reason[1:])
+    st.altair_chart(insight.with_phases(home.demo_chart(result), result, "x"), width="stretch")
+    page.decision_banner(result.decision)
+    insight.rate_line(result)
 
 st.subheader("The labs")
-cards = nav.available()
-for row in range(0, len(cards), 3):
-    for column, card in zip(st.columns(3), cards[row : row + 3]):
-        with column.container(border=True):
-            st.markdown(f"**{card.icon} {card.title}**")
-            st.caption(card.question)
-            st.page_link(card.page, label=f"Open {card.title}", icon="➡️")
+home.cards()
+links.publish("home")
+process.warm_kernels()  # after the page has drawn: no visitor of a compiled lab waits for numba

@@ -2,8 +2,9 @@
 
 Both train the same MLP (same layers, same init distribution, Adam, batch 32, one thread) for the
 same number of epochs, with the same per-epoch evaluation (train and val loss and accuracy);
-medians over seeds, ratios from this run. Also: the default config's time to its stopping
-decision, fused against plain Adam, and the numpy engine.
+medians over seeds, ratios from this run. Also: the same engine without its flat parameter
+buffer, the numpy engine, fused against plain Adam, and the default config's time to its
+stopping decision.
 
     python benchmarks/classifier.py
 """
@@ -22,6 +23,8 @@ from torch.utils.data import DataLoader, TensorDataset  # noqa: E402
 
 import lab  # noqa: E402
 from lab.experiments.classifier import ClassifierConfig, split_data  # noqa: E402
+from lab.stopping.config import StoppingConfig  # noqa: E402
+from lab.torch_training import TorchTrainer  # noqa: E402
 
 SEEDS = range(5)
 EPOCHS = 60
@@ -86,13 +89,16 @@ def adam_step_seconds(fused: bool) -> float:
 
 def main() -> None:
     torch.set_num_threads(1)
-    config = ClassifierConfig(early_stopping=False, epochs=EPOCHS)
+    config = ClassifierConfig(stopping=StoppingConfig(), epochs=EPOCHS)
     lab.run(config.replace(epochs=2))
     dataloader_loop(config.replace(epochs=2))
-    ours, peer = [], []
+    ours, per_tensor, peer = [], [], []
     for _ in range(ROUNDS):
-        for seed in SEEDS:
+        for seed in SEEDS:  # interleaved, so that the machine's load falls alike on all three
             ours.append(lab_loop(config.replace(seed=seed)))
+            TorchTrainer.flat = False  # torch's one tensor per layer
+            per_tensor.append(lab_loop(config.replace(seed=seed)))
+            TorchTrainer.flat = True
             peer.append(dataloader_loop(config.replace(seed=seed)))
     ours_s = statistics.median(s for s, _ in ours)
     peer_s = statistics.median(s for s, _ in peer)
@@ -102,6 +108,11 @@ def main() -> None:
     print(f"  DataLoader loop    : {1 / peer_s:7.1f} epochs/s  median test accuracy {statistics.median(a for _, a in peer):.4f}")
     print(f"  speed-up           : {peer_s / ours_s:.2f}x from the medians; median of paired ratios {statistics.median(ratios):.2f}x "
           f"(min {min(ratios):.2f}, max {max(ratios):.2f}; target >= 2x)")
+
+    per_tensor_s = statistics.median(s for s, _ in per_tensor)
+    print(f"  same, per-tensor   : {1 / per_tensor_s:7.1f} epochs/s  median test accuracy "
+          f"{statistics.median(a for _, a in per_tensor):.4f} (no flat buffer): {peer_s / per_tensor_s:.2f}x the DataLoader loop; "
+          f"flat / per-tensor paired {statistics.median(p / o for (o, _), (p, _) in zip(ours, per_tensor)):.2f}x")
 
     numpy_runs = [lab_loop(config.replace(engine="numpy", seed=seed)) for seed in SEEDS]
     numpy_s = statistics.median(s for s, _ in numpy_runs)

@@ -23,7 +23,7 @@ from torch.utils.data import DataLoader, TensorDataset  # noqa: E402
 
 import lab  # noqa: E402
 from lab.experiments.cnn import CNNConfig, split_digits  # noqa: E402
-from lab.experiments.torch_cnn import build_cnn  # noqa: E402
+from lab.experiments.cnn.torch_engine import build_cnn  # noqa: E402
 
 SEEDS = range(5)
 EPOCHS = 8
@@ -79,7 +79,7 @@ def main() -> None:
     for seed in SEEDS:
         _, seconds, _ = lab_run(config.replace(seed=seed))
         reach.append(seconds if seconds is not None else float("inf"))
-        fixed = config.replace(seed=seed, epochs=EPOCHS, early_stopping=False)
+        fixed = config.replace(seed=seed, epochs=EPOCHS, stopping=config.stopping.replace(enabled=False))
         o, _, _ = lab_run(fixed)
         p, _ = dataloader_epoch_seconds(fixed)
         ours.append(o)

@@ -3,14 +3,15 @@
 1. Time per Lloyd iteration of ``lab.run`` (all three metrics tracked, stop rule checked,
    final labels and inertia computed) against scikit-learn's own Lloyd
    (``KMeans(algorithm="lloyd", n_init=1, init=centres)``: fit time / n_iter_), from the
-   same initial centres, run to the same iteration count (tol=0, equal max_iter). Also ours
-   with the cluster sums recomputed from scratch every iteration (no incremental update),
-   which is the cost of the first iterations, when many points change cluster.
+   same initial centres, run to the same iteration count (tol=0, equal max_iter): with the
+   compiled fused pass (numba) and with the numpy step (the fallback). Beside them the
+   memory-bandwidth floor: one read of X (``np.add.reduce`` over its values).
 2. The same per-iteration tracking taken from scikit-learn by stepping it one iteration
    at a time (``max_iter=1, init=previous centres, n_init=1``; inertia from ``inertia_``,
    shift from the centres, changed from ``labels_``): time per iteration, and our speedup.
 
-Medians of repeated runs. Run: ``python benchmarks/kmeans.py``.
+Medians of repeated runs. Run: ``python benchmarks/kmeans.py``; the machine's load (``os.getloadavg``)
+is printed with the figures.
 """
 
 from __future__ import annotations
@@ -52,15 +53,24 @@ def ours(X: np.ndarray, C: np.ndarray, iters: int) -> tuple[float, int]:
     return result.seconds / result.artifacts["n_iter"], result.artifacts["n_iter"]
 
 
-def ours_full_sums(X: np.ndarray, C: np.ndarray, iters: int) -> tuple[float, int]:
-    """Ours with the per-cluster sums recomputed from scratch at every iteration."""
-    import lab.lloyd
+def ours_numpy(X: np.ndarray, C: np.ndarray, iters: int) -> tuple[float, int]:
+    """Ours with the numpy step (as when numba does not import)."""
+    import lab.experiments.kmeans.lloyd as lloyd
 
-    saved, lab.lloyd.FULL_SUMS_ABOVE = lab.lloyd.FULL_SUMS_ABOVE, 10**18
+    saved, lloyd.compiled_pass = lloyd.compiled_pass, lambda: None
     try:
         return ours(X, C, iters)
     finally:
-        lab.lloyd.FULL_SUMS_ABOVE = saved
+        lloyd.compiled_pass = saved
+
+
+def one_read(X: np.ndarray, C: np.ndarray, iters: int) -> tuple[float, int]:
+    """The memory-bandwidth floor of an iteration: one pass over the values of X."""
+    flat = X.ravel()
+    start = time.perf_counter()
+    for _ in range(iters):
+        np.add.reduce(flat)
+    return (time.perf_counter() - start) / iters, iters
 
 
 def sklearn_fit(X: np.ndarray, C: np.ndarray, iters: int) -> tuple[float, int]:
@@ -102,14 +112,16 @@ def main() -> None:
             X, C = _data(n, d, k)
             ours(X, C, 2)
             sklearn_fit(X, C, 2)
-            (t_ours, it_ours), (t_full, _), (t_fit, it_fit), (t_step, it_step) = medians(
-                (ours, ours_full_sums, sklearn_fit, sklearn_stepped), X, C, ITERS)
-            print(f"{n} x {d}, k = {k} (iterations: lab {it_ours}, sklearn {it_fit}, stepped {it_step}; median of {REPEATS})")
-            print(f"  lab.run, 3 metrics tracked : {t_ours * 1e3:7.3f} ms / iteration")
-            print(f"  lab.run, sums from scratch : {t_full * 1e3:7.3f} ms / iteration  (ratio {t_full / t_fit:.2f}x)")
-            print(f"  sklearn Lloyd, no tracking : {t_fit * 1e3:7.3f} ms / iteration  -> ratio lab/sklearn = {t_ours / t_fit:.2f}x")
+            (t_ours, it_ours), (t_np, _), (t_fit, it_fit), (t_step, it_step), (t_read, _) = medians(
+                (ours, ours_numpy, sklearn_fit, sklearn_stepped, one_read), X, C, ITERS)
+            load = " / ".join(f"{v:.2f}" for v in os.getloadavg())
+            print(f"{n} x {d}, k = {k} (iterations: lab {it_ours}, sklearn {it_fit}, stepped {it_step}; "
+                  f"median of {REPEATS}; load average {load})")
+            print(f"  sklearn Lloyd, no tracking : {t_fit * 1e3:7.3f} ms / iteration")
+            print(f"  lab.run, compiled, tracked : {t_ours * 1e3:7.3f} ms / iteration  -> ratio lab/sklearn = {t_ours / t_fit:.2f}x")
+            print(f"  lab.run, numpy, tracked    : {t_np * 1e3:7.3f} ms / iteration  (ratio {t_np / t_fit:.2f}x)")
+            print(f"  one read of X (floor)      : {t_read * 1e3:7.3f} ms            (ratio {t_read / t_fit:.2f}x)")
             print(f"  sklearn stepped, tracked   : {t_step * 1e3:7.3f} ms / iteration  -> lab speedup = {t_step / t_ours:.2f}x")
-
 
 if __name__ == "__main__":
     main()

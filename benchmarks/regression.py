@@ -19,9 +19,7 @@ import os
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"
 
-import statistics  # noqa: E402
 import sys  # noqa: E402
-import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -31,19 +29,10 @@ import torch  # noqa: E402
 from sklearn.linear_model import SGDRegressor  # noqa: E402
 
 import lab  # noqa: E402
+from benchmarks.timing import median_seconds  # noqa: E402
 from lab.experiments.regression import RegressionConfig, RegressionExperiment  # noqa: E402
 
 torch.set_num_threads(1)
-
-
-def median_seconds(fn, repeats):
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def torch_loop(experiment, epochs, lr, batch_size=None, seed=0):
@@ -93,25 +82,25 @@ def sklearn_sgd(experiment, epochs, lr, seed=0):
 def main():
     rows = []
     default = RegressionConfig()
-    t_default = median_seconds(lambda: lab.run(default), 9)
+    t_default = median_seconds(lambda: lab.run(default), 9, warm=True)
     rows.append(("default config (500 x 10, GD, 100 epochs)", t_default, None, None))
 
     big = RegressionConfig(n_samples=12_500, n_features=20, epochs=1000, lr=0.5)
     experiment = RegressionExperiment(big)
     assert experiment.y_train.size == 10_000
-    t_big = median_seconds(lambda: lab.run(big), 7)
-    t_big_torch = median_seconds(lambda: torch_loop(experiment, 1000, 0.5), 5)
+    t_big = median_seconds(lambda: lab.run(big), 7, warm=True)
+    t_big_torch = median_seconds(lambda: torch_loop(experiment, 1000, 0.5), 5, warm=True)
     rows.append(("full batch, 1000 epochs, 10,000 x 20", t_big, "torch nn.Linear + optim.SGD", t_big_torch))
 
     mini = RegressionConfig(batch_size=32, optimizer="sgd", lr=0.05)
     small = RegressionExperiment(mini)
-    t_mini = median_seconds(lambda: lab.run(mini), 7)
-    t_mini_torch = median_seconds(lambda: torch_loop(small, 100, 0.05, batch_size=32), 5)
+    t_mini = median_seconds(lambda: lab.run(mini), 7, warm=True)
+    t_mini_torch = median_seconds(lambda: torch_loop(small, 100, 0.05, batch_size=32), 5, warm=True)
     rows.append(("mini-batch 32, 100 epochs, 400 x 10", t_mini, "torch DataLoader loop", t_mini_torch))
 
     sgd = RegressionConfig(batch_size=1, optimizer="sgd", lr=0.003)
-    t_sgd = median_seconds(lambda: lab.run(sgd), 7)
-    t_sgd_sk = median_seconds(lambda: sklearn_sgd(small, 100, 0.003), 5)
+    t_sgd = median_seconds(lambda: lab.run(sgd), 7, warm=True)
+    t_sgd_sk = median_seconds(lambda: sklearn_sgd(small, 100, 0.003), 5, warm=True)
     rows.append(("batch 1 (SGD), 100 epochs, 400 x 10", t_sgd, "sklearn SGDRegressor.partial_fit", t_sgd_sk))
 
     print(f"{'case':44} {'lab.run':>10} {'peer':>34} {'peer s':>10} {'lab/peer':>9}")

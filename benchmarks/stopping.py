@@ -10,16 +10,14 @@ synthetic Early-stopping lab run through `lab.run`. Prints medians of repeated r
 from __future__ import annotations
 
 import os
-import statistics
 import sys
-import time
 from pathlib import Path
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-
 import lab  # noqa: E402
+from benchmarks.timing import median_seconds  # noqa: E402
 from lab.experiments.curve import CurveConfig, synthetic_curves  # noqa: E402
 from lab.records import Step  # noqa: E402
 from lab.stopping import EarlyStopping  # noqa: E402
@@ -33,15 +31,6 @@ class _Model:
 
     def get_weights(self):
         return []
-
-
-def median_seconds(fn) -> float:
-    times = []
-    for _ in range(REPEATS):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -66,13 +55,13 @@ def main() -> None:
             callback.on_epoch_end(i, {"val_loss": v})
 
     theirs()  # warm up the backend
-    lab_s, keras_s = median_seconds(ours), median_seconds(theirs)
+    lab_s, keras_s = median_seconds(ours, REPEATS), median_seconds(theirs, REPEATS)
     print(f"{EPOCHS} decisions: lab.stopping.EarlyStopping median {lab_s * 1e3:.2f} ms "
           f"({lab_s / EPOCHS * 1e6:.2f} us/step); keras.callbacks.EarlyStopping (torch backend) median "
           f"{keras_s * 1e3:.2f} ms ({keras_s / EPOCHS * 1e6:.2f} us/step); keras/lab = {keras_s / lab_s:.1f}x")
 
     config = CurveConfig(epochs=EPOCHS, onset=EPOCHS // 2)
-    run_s = median_seconds(lambda: lab.run(config, stopping=EarlyStopping("val/loss", patience=EPOCHS)))
+    run_s = median_seconds(lambda: lab.run(config, stopping=EarlyStopping("val/loss", patience=EPOCHS)), REPEATS)
     print(f"lab.run of a {EPOCHS}-epoch synthetic curve with EarlyStopping: median {run_s * 1e3:.2f} ms")
 
 

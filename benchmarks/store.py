@@ -18,10 +18,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -30,11 +28,16 @@ from dataclasses import dataclass  # noqa: E402
 
 import pandas as pd  # noqa: E402
 
-from lab import experiments, history_blob, runfile  # noqa: E402
+from benchmarks.timing import median_seconds  # noqa: E402
+from lab import experiments  # noqa: E402
 from lab.config import Config  # noqa: E402
 from lab.records import RunResult, Step  # noqa: E402
-from lab.stopping import Decision  # noqa: E402
-from lab.store import RunStore  # noqa: E402
+from lab.runs import (
+    history_blob,  # noqa: E402
+    runfile,  # noqa: E402
+)
+from lab.runs.store import RunStore  # noqa: E402
+from lab.stopping import Decision, Kind  # noqa: E402
 
 N = 50_000
 REPEATS = 5
@@ -60,15 +63,6 @@ def make_steps(n: int = N) -> list[Step]:
     return steps
 
 
-def median_time(fn, repeats: int = REPEATS) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def connect(path: Path) -> sqlite3.Connection:
     con = sqlite3.connect(path, isolation_level=None)
     con.execute("PRAGMA journal_mode = WAL")
@@ -78,14 +72,14 @@ def connect(path: Path) -> sqlite3.Connection:
 
 def main() -> None:
     steps = make_steps()
-    result = RunResult(_Config(), steps, Decision(True, "max_steps", "budget", N - 1), {}, 1.0)
+    result = RunResult(_Config(), steps, Decision(Kind.BUDGET, "budget", N - 1), {}, 1.0)
     tmp = Path(tempfile.mkdtemp())
     rows: list[tuple[str, float, float, int]] = []
 
     store = RunStore(tmp / "store.db")
     ids: list[str] = []
-    save = median_time(lambda: ids.append(store.save("local", "bench", result)))
-    load = median_time(lambda: store.get("local", ids[-1]))
+    save = median_seconds(lambda: ids.append(store.save("local", "bench", result)), REPEATS)
+    load = median_seconds(lambda: store.get("local", ids[-1]), REPEATS)
     size = len(history_blob.encode(steps))
     rows.append(("RunStore (binary columns)", save, load, size))
 
@@ -102,7 +96,7 @@ def main() -> None:
         text = con.execute("SELECT history FROM runs ORDER BY id DESC LIMIT 1").fetchone()[0]
         runfile.steps_from_columns(json.loads(text), "bench")
 
-    rows.append(("JSON text column", median_time(json_save), median_time(json_load),
+    rows.append(("JSON text column", median_seconds(json_save, REPEATS), median_seconds(json_load, REPEATS),
                  len(json.dumps(runfile.history_columns(steps)))))
 
     con = connect(tmp / "table.db")
@@ -123,7 +117,7 @@ def main() -> None:
             out.setdefault(step, {})[metric] = value
         [Step(k, v) for k, v in out.items()]
 
-    rows.append(("steps table (row per value)", median_time(table_save), median_time(table_load), 0))
+    rows.append(("steps table (row per value)", median_seconds(table_save, REPEATS), median_seconds(table_load, REPEATS), 0))
 
     frame = result.history()
     con = sqlite3.connect(tmp / "pandas.db")
@@ -135,7 +129,7 @@ def main() -> None:
     def pandas_load():
         pd.read_sql("SELECT step, metric, value FROM history WHERE run = 1", con)
 
-    rows.append(("pandas to_sql / read_sql", median_time(pandas_save, 3), median_time(pandas_load, 3), 0))
+    rows.append(("pandas to_sql / read_sql", median_seconds(pandas_save, 3), median_seconds(pandas_load, 3), 0))
 
     print(f"history: {N:,} steps, {sum(len(s.metrics) for s in steps):,} values; medians of {REPEATS} repeats\n")
     print(f"{'format':30} {'save ms':>9} {'x store':>8} {'read ms':>9} {'x store':>8} {'bytes':>11}")
@@ -145,10 +139,10 @@ def main() -> None:
 
     for _ in range(200):
         store.save("local", "bench", RunResult(_Config(), steps[:200], result.decision, {}, 0.1))
-    listing = median_time(lambda: store.list("local"))
-    export = median_time(lambda: store.export_json("local", [ids[0]]), 3)
+    listing = median_seconds(lambda: store.list("local"), REPEATS)
+    export = median_seconds(lambda: store.export_json("local", [ids[0]]), 3)
     data = store.export_json("local", [ids[0]])
-    importing = median_time(lambda: store.import_json("other", data), 3)
+    importing = median_seconds(lambda: store.import_json("other", data), 3)
     print(f"\nlist() of {store.count('local')} runs: {listing * 1e3:.1f} ms (no histories read)")
     print(f"export_json of the 50k-step run: {export * 1e3:.0f} ms, {len(data) / 1e6:.1f} MB; "
           f"import_json (parse, check, validate, write): {importing * 1e3:.0f} ms")

@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol
 
+from lab.config import Config
 from lab.records import RunResult, Step
 from lab.stopping import Decision, Rule, budget_decision, cancelled_decision, singular
 
@@ -22,8 +23,8 @@ class Experiment(Protocol):
     def artifacts(self, decision: Decision) -> dict[str, Any]: ...
 
 
-def _rules(config: Any, stopping: Rule | Iterable[Rule] | None) -> list[Rule]:
-    rules = list(config.rules()) if hasattr(config, "rules") else []
+def _rules(config: Config, stopping: Rule | Iterable[Rule] | None) -> list[Rule]:
+    rules = list(config.rules())
     if isinstance(stopping, Rule):
         rules.append(stopping)
     elif stopping is not None:
@@ -40,7 +41,7 @@ def _cancelled(cancel: Any) -> bool:
 
 
 def run(
-    config: Any,
+    config: Config,
     *,
     data: Any = None,
     stopping: Rule | Iterable[Rule] | None = None,
@@ -58,12 +59,12 @@ def run(
     """
     experiment = config.experiment() if data is None else config.experiment(data)
     rules = _rules(config, stopping)
-    units = getattr(config, "step_unit", "steps")
+    units = config.step_unit
     unit = singular(units)
     for rule in rules:
         rule.reset()
         rule.unit = unit
-    restoring = [r for r in rules if getattr(r, "restore_best", False)]
+    restoring = [r for r in rules if r.restore_best]
     can_restore = hasattr(experiment, "snapshot") and hasattr(experiment, "restore")
     best_snapshot = None
 
@@ -81,7 +82,7 @@ def run(
                 decision = rule.update(step)
                 if decision is not None:
                     break
-            if watch_restore and any(getattr(r, "improved", False) for r in restoring):
+            if watch_restore and any(r.improved for r in restoring):
                 best_snapshot = experiment.snapshot()
             if on_step is not None:
                 on_step(step)
@@ -93,7 +94,7 @@ def run(
     finally:
         stream.close()
     if decision is None:
-        decision = budget_decision(steps[-1].step if steps else 0, getattr(config, "budget", None), units)
+        decision = budget_decision(steps[-1].step if steps else 0, config.budget, units)
     if best_snapshot is not None:
         experiment.restore(best_snapshot)
         decision = _with_best(decision, restoring[0])
@@ -102,8 +103,7 @@ def run(
 
 
 def _with_best(decision: Decision, rule: Rule) -> Decision:
-    best_step = getattr(rule, "best_step", None)
-    if best_step is None:
+    if rule.best_step is None:
         return decision
-    reason = f"{decision.reason}; restored the weights of {rule.unit} {best_step}"
-    return Decision(decision.stop, decision.kind, reason, decision.step, best_step)
+    reason = f"{decision.reason}; restored the weights of {rule.unit} {rule.best_step}"
+    return Decision(decision.kind, reason, decision.step, rule.best_step)

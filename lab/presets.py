@@ -1,4 +1,6 @@
-""""Try this" presets: a config (and stop rule) that shows one lesson, and the lesson in words.
+""""Try this" presets: a config that shows one lesson, and the lesson in words.
+
+A preset's stopping rule, where it has one, is inside its config (``config.stopping``).
 
 Each lab module keeps its presets in a ``PRESETS`` dict; pages offer them as buttons, and a
 test per preset checks that running it shows the behaviour the lesson promises.
@@ -15,4 +17,3 @@ class Preset:
     title: str
     lesson: str
     config: Any
-    stopping: Any = None

@@ -1,19 +1,17 @@
-"""Checks for config fields at the edge: each error names the field, the value and what is allowed."""
+"""Checks of single values at the edge (a rule's or an optimizer's arguments), as one-line calls.
+
+Config fields declare their constraint instead (`lab.constraints`, through `lab.config.field`);
+these helpers are the same constraints for code that takes plain arguments, so every message
+reads alike: the name, the bad value and what is allowed.
+"""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from numbers import Integral, Real
 from typing import Any
 
-
-def _interval(low: float | None, high: float | None, low_open: bool, high_open: bool) -> str:
-    left = "(" if low_open or low is None else "["
-    right = ")" if high_open or high is None else "]"
-    lo = "-inf" if low is None else f"{low:g}"
-    hi = "inf" if high is None else f"{high:g}"
-    return f"{left}{lo}, {hi}{right}"
+from lab.constraints import Boolean, Interval, Items, Options
 
 
 def check_number(
@@ -27,35 +25,20 @@ def check_number(
     integer: bool = False,
 ) -> None:
     """Raise ValueError unless `value` is a finite number (an integer if asked) in the range."""
-    kind = "an integer" if integer else "a number"
-    allowed = f"{kind} in {_interval(low, high, low_open, high_open)}"
-    ok_type = isinstance(value, Integral) if integer else isinstance(value, Real)
-    if isinstance(value, bool) or not ok_type:
-        raise ValueError(f"{name}={value!r} is not {kind}; allowed: {allowed}")
-    if not math.isfinite(value):
-        raise ValueError(f"{name}={value!r} is not finite; allowed: {allowed}")
-    if low is not None and (value < low or (low_open and value == low)):
-        raise ValueError(f"{name}={value!r} is out of range; allowed: {allowed}")
-    if high is not None and (value > high or (high_open and value == high)):
-        raise ValueError(f"{name}={value!r} is out of range; allowed: {allowed}")
+    closed = {(False, False): "both", (False, True): "left", (True, False): "right", (True, True): "neither"}
+    Interval(Integral if integer else Real, low, high, closed[low_open, high_open]).check(name, value)
 
 
 def check_choice(name: str, value: Any, choices: Iterable[Any]) -> None:
     """Raise ValueError unless `value` is one of `choices`."""
-    choices = list(choices)
-    if isinstance(value, bool) or value not in choices:
-        raise ValueError(f"{name}={value!r} is not allowed; choose one of {', '.join(map(repr, choices))}")
+    Options(choices).check(name, value)
 
 
 def check_bool(name: str, value: Any) -> None:
     """Raise ValueError unless `value` is True or False."""
-    if not isinstance(value, bool):
-        raise ValueError(f"{name}={value!r} is not allowed; choose True or False")
+    Boolean().check(name, value)
 
 
 def check_vector(name: str, value: Any, length: int, low: float | None = None, high: float | None = None) -> None:
     """Raise ValueError unless `value` is a tuple of `length` finite numbers within [low, high]."""
-    if not isinstance(value, tuple) or len(value) != length:
-        raise ValueError(f"{name}={value!r} is not allowed; give {length} numbers")
-    for i, v in enumerate(value):
-        check_number(f"{name}[{i}]", v, low, high)
+    Items(Interval(Real, low, high), length, length).check(name, value)

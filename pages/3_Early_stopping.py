@@ -4,25 +4,17 @@ import hashlib
 
 import streamlit as st
 
-from lab.experiments.curve import PRESETS, CurveConfig, curve_from_csv
+from lab.experiments.curve import DEFAULT_STOPPING, PRESETS, CurveConfig, curve_from_csv
 from lab.ui import controls, form, links, live, page, runs
+from lab.ui import seed_views as spread
 from lab.ui import stopping_views as views
+from lab.ui.text import plain
 
-P = "es"
-page.setup("Early stopping", "✋", "When should training stop? Patience, min_delta, baseline and thresholds decide on a noisy validation curve.")
-form.init(P, CurveConfig())
-controls.init_rule(P)
+P = page.setup("early_stopping")
+form.init(P, CurveConfig(stopping=DEFAULT_STOPPING))
 links.restore(P)
-
-
-def apply(preset):
-    form.apply(P, preset.config)
-    for name, value in controls.rule_settings(preset.stopping).items():
-        st.session_state[form.key(P, f"rule.{name}")] = value
-
-
-page.presets(P, PRESETS, apply=apply)
-settings, board = st.columns([1, 3], gap="large")
+page.presets(P, PRESETS)
+settings, board = page.columns()
 data, data_id, config = None, "", None
 with settings:
     source = form.radio("curve", ["synthetic", "upload"], key=form.key(P, "source"), horizontal=True,
@@ -33,8 +25,7 @@ with settings:
         form.slider("overfitting starts at epoch", 0, 400, key=form.key(P, "onset"))
         form.slider("how fast the loss falls", 0.01, 0.5, key=form.key(P, "decay"), step=0.01)
         form.slider("how fast validation loss rises after", 0.0, 0.05, key=form.key(P, "rise"), step=0.001, format="%.3f")
-        st.number_input("seed", 0, 2**31 - 1, key=form.key(P, "seed"))
-        config = form.build(P, CurveConfig)
+        form.number_input("seed", key=form.key(P, "seed"))
     else:
         upload = st.file_uploader("CSV with a validation-loss column (Keras' CSVLogger output works)", type=["csv", "txt"], key=f"{P}.file")
         if upload is not None:
@@ -42,33 +33,38 @@ with settings:
             data_id = hashlib.sha256(data).hexdigest()
             try:
                 _, notes = curve_from_csv(data)
-                st.caption("; ".join(notes))
-                config = CurveConfig(source="upload")
+                st.caption(plain("; ".join(notes)))
             except ValueError as exc:
-                st.error(f"This file cannot be used: {exc}")
+                st.error(f"This file cannot be used: {plain(exc)}")
+                data = None
     st.markdown("**Stopping rule** (on validation loss)")
-    rule = controls.early_stopping_controls(P)
+    controls.stopping_controls(P, CurveConfig, toggle=False, advanced=True)
+    if source == "synthetic":
+        config = form.build(P, CurveConfig)
+    elif data is not None:
+        config = views.upload_config(P)
 
 
 def draw(result, final):
     page.decision_banner(result.decision)
-    st.altair_chart(views.curve_chart(result, rule.patience if rule else 0), width="stretch")
-    if final and result.decision is not None and rule is not None:
+    st.altair_chart(views.curve_chart(result), width="stretch")
+    if final and result.decision is not None and result.config.stopping.enabled:
         left, right = st.columns([3, 2])
         left.markdown("**Decision log** (newest first)")
-        left.dataframe(views.log_table(result, rule), hide_index=True, width="stretch", height=300)
+        left.dataframe(views.log_table(result), hide_index=True, width="stretch", height=300)
         right.markdown("**What the common conventions decide on this curve** (same patience and min_delta)")
-        right.dataframe(views.conventions_table(result, rule), hide_index=True, width="stretch")
+        right.dataframe(views.conventions_table(result), hide_index=True, width="stretch")
         runs.compare_section(P, "curve", {"run": result}, ["val/loss", "train/loss"])
 
 
 with board:
-    if config is None or rule is None:
+    if config is None:
         kept = live.kept_results(P)
         if kept:
             draw(kept["run"], True)
         elif source == "upload":
             st.info("Upload a CSV with one row per epoch and a column of validation losses.")
     else:
-        live.live_run(P, config, draw, stopping=rule, data=data, data_id=data_id)
+        live.live_run(P, config, draw, data=data, data_id=data_id)
+spread.section(P, config, ["val/loss", "train/loss"], data=data, data_id=data_id)  # the seed spread: bands, box plots, rank tests
 links.publish(P)

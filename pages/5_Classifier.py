@@ -2,35 +2,35 @@
 
 import streamlit as st
 
-from lab.experiments.classifier import ACTIVATIONS, ENGINES, MONITORS, OPTIMIZERS, PRESETS, ClassifierConfig
-from lab.ui import form, links, live, page, runs
+from lab.experiments.classifier import DEFAULT_VIEW, OPTIMIZERS, PRESETS, ClassifierConfig
+from lab.ui import controls, form, links, live, page, runs, torch_start
 from lab.ui import nets_views as views
+from lab.ui import seed_views as spread
 
-P = "clf"
-page.setup("Classifier", "🩺", "How do batch norm, dropout and L2 change the train/validation curves of a breast-cancer MLP?")
-form.init(P, ClassifierConfig(), whole=("hidden",))
+P = page.setup("classifier")
+form.init(P, DEFAULT_VIEW, whole=("hidden",))
 views.hidden_as_text(P)
 links.restore(P)
 page.presets(P, PRESETS, whole=("hidden",))
 views.hidden_as_text(P)
 
-settings, board = st.columns([1, 3], gap="large")
+settings, board = page.columns()
 with settings:
     st.text_input("hidden layer sizes", key=form.key(P, "hidden"),
                   help="Units per hidden layer, comma-separated (e.g. 16,8; up to 5 layers). Empty: logistic regression.")
-    form.selectbox("activation", ACTIVATIONS, key=form.key(P, "activation"))
+    form.selectbox("activation", key=form.key(P, "activation"))
     st.checkbox("batch norm", key=form.key(P, "batch_norm"))
     st.checkbox("standardize the features", key=form.key(P, "standardize"), help="StandardScaler fit on the training split")
-    form.slider("dropout", 0.0, 0.9, key=form.key(P, "dropout"), step=0.05)
+    form.slider("dropout", key=form.key(P, "dropout"), step=0.05)
     form.select_slider("L2 weight decay", views.PENALTIES, key=form.key(P, "weight_decay"), format_func=lambda v: f"{v:g}")
     form.select_slider("L1 penalty", views.PENALTIES, key=form.key(P, "l1"), format_func=lambda v: f"{v:g}")
     views.optimizer_controls(P, OPTIMIZERS)
     form.select_slider("batch size", views.BATCHES, key=form.key(P, "batch_size"))
     form.slider("epochs", 1, 500, key=form.key(P, "epochs"))
-    form.radio("engine", ENGINES, key=form.key(P, "engine"), horizontal=True,
+    form.radio("engine", key=form.key(P, "engine"), horizontal=True,
                format_func={"torch": "torch", "numpy": "numpy (from scratch)"}.get)
-    views.stopping_controls(P, MONITORS)
-    st.number_input("seed", 0, 2**31 - 1, key=form.key(P, "seed"))
+    controls.stopping_controls(P, ClassifierConfig)
+    form.number_input("seed", key=form.key(P, "seed"))
     config = views.build(P, ClassifierConfig)
 
 
@@ -59,5 +59,7 @@ with board:
         if kept:
             draw(kept["run"], True)
     else:
+        torch_start.announce(config)
         live.live_run(P, config, draw)
+spread.section(P, config, ["train/loss", "val/loss", "val/accuracy"])  # the seed spread: bands, box plots, rank tests
 links.publish(P)

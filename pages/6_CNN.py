@@ -2,30 +2,30 @@
 
 import streamlit as st
 
-from lab.experiments.cnn import KERNELS, MONITORS, OPTIMIZERS, PRESETS, CNNConfig
-from lab.ui import form, links, live, page, runs
+from lab.experiments.cnn import OPTIMIZERS, PRESETS, CNNConfig
+from lab.ui import controls, form, links, live, page, runs, torch_start
 from lab.ui import nets_views as views
+from lab.ui import seed_views as spread
 
-P = "cnn"
-page.setup("CNN", "🔢", "How fast does a small CNN learn the 8x8 digits, and which digits does it still confuse?")
+P = page.setup("cnn")
 form.init(P, CNNConfig(epochs=8, batch_size=64))  # a light default view (about 1 s); presets train longer
 links.restore(P)
 page.presets(P, PRESETS)
 
-settings, board = st.columns([1, 3], gap="large")
+settings, board = page.columns()
 with settings:
     a, b = st.columns(2)
-    form.slider("channels 1", 1, 128, key=form.key(P, "channels.0"), container=a, help="channels of the first conv block")
-    form.slider("channels 2", 1, 128, key=form.key(P, "channels.1"), container=b, help="channels of the second conv block")
-    form.radio("kernel size", KERNELS, key=form.key(P, "kernel_size"), horizontal=True, format_func=lambda k: f"{k}x{k}")
+    form.slider("channels 1", key=form.key(P, "channels.0"), container=a, help="channels of the first conv block")
+    form.slider("channels 2", key=form.key(P, "channels.1"), container=b, help="channels of the second conv block")
+    form.radio("kernel size", key=form.key(P, "kernel_size"), horizontal=True, format_func=lambda k: f"{k}x{k}")
     st.checkbox("batch norm", key=form.key(P, "batch_norm"))
     st.checkbox("augment (±1 px shifts)", key=form.key(P, "augment"))
-    form.slider("dropout", 0.0, 0.9, key=form.key(P, "dropout"), step=0.05)
+    form.slider("dropout", key=form.key(P, "dropout"), step=0.05)
     views.optimizer_controls(P, OPTIMIZERS)
     form.select_slider("batch size", views.BATCHES, key=form.key(P, "batch_size"))
     form.slider("epochs", 1, 100, key=form.key(P, "epochs"))
-    views.stopping_controls(P, MONITORS)
-    st.number_input("seed", 0, 2**31 - 1, key=form.key(P, "seed"))
+    controls.stopping_controls(P, CNNConfig)
+    form.number_input("seed", key=form.key(P, "seed"))
     config = views.build(P, CNNConfig)
 
 
@@ -57,5 +57,7 @@ with board:
         if kept:
             draw(kept["run"], True)
     else:
+        torch_start.announce(config)
         live.live_run(P, config, draw)
+spread.section(P, config, ["train/loss", "val/loss", "val/accuracy"])  # the seed spread: bands, box plots, rank tests
 links.publish(P)

@@ -4,15 +4,17 @@ import streamlit as st
 
 from lab.experiments.kmeans import PRESETS, KMeansConfig
 from lab.ui import form, links, live, page, runs, scrubber
+from lab.ui import insight_views as insight
 from lab.ui import kmeans_views as views
+from lab.ui import seed_views as spread
+from lab.ui.text import plain
 
-P = "km"
-page.setup("K-means", "🎯", "When do the centres stop moving, and why does a bad start end in a local optimum?")
+P = page.setup("kmeans")
 form.init(P, KMeansConfig(), whole=("columns",))
 links.restore(P)
 page.presets(P, PRESETS, whole=("columns",))
 
-settings, board = st.columns([1, 3], gap="large")
+settings, board = page.columns()
 data, data_id = None, ""
 with settings:
     dataset = form.selectbox("data", list(views.DATASET_LABELS), key=form.key(P, "dataset"), format_func=views.DATASET_LABELS.get)
@@ -34,7 +36,7 @@ with settings:
     form.select_slider("tol (× mean feature variance)", views.TOLS, key=form.key(P, "tol"), format_func=lambda v: f"{v:g}",
                      help="Stop when the summed squared centre shift is at most tol × the mean variance of the features (0: only when no point changes cluster).")
     form.select_slider("max_iter", views.MAX_ITERS, key=form.key(P, "max_iter"))
-    st.number_input("seed", 0, 2**32 - 1, key=form.key(P, "seed"))
+    form.number_input("seed", key=form.key(P, "seed"))
     config = views.build(P, dataset, data)
 
 
@@ -48,17 +50,19 @@ def draw(result, final):
         scrubber.scrubber(f"{P}.scrub", len(sc.paths) - 1, lambda s: st.altair_chart(views.scatter(sc, s), width="content"),
                           label="iteration")
         if note := views.scatter_caption(sc, result.artifacts["labels_per_iter"] is not None):
-            st.caption(note)
+            st.caption(plain(note))
     else:
         st.caption("Iterating… the points and centres are drawn when the run ends (with n_init > 1 every restart runs first).")
     for column, chart in zip(st.columns(3), views.convergence_charts(result)):
         column.altair_chart(chart, width="stretch")
+    insight.rate_line(result, "kmeans")
     if done and len(result.artifacts["restarts"]) > 1:
         st.altair_chart(views.restarts_chart(result), width="stretch")
     elif done:
         st.caption("One start (n_init = 1): raise n_init to see restarts end in different local optima.")
     if done:
         runs.compare_section(P, "kmeans", {"run": result}, ["kmeans/inertia", "kmeans/shift", "kmeans/changed"], log=True)
+        insight.kmeans_basins_view(P, result, data, data_id)
 
 
 with board:
@@ -72,4 +76,5 @@ with board:
     kept = live.kept_results(P)
     if kept and kept["run"].artifacts:
         views.choose_k(P, kept["run"])
+spread.section(P, config, ["kmeans/inertia", "kmeans/shift", "kmeans/changed"], data=data, data_id=data_id)  # the seed spread: bands, box plots, rank tests
 links.publish(P)

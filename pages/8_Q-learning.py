@@ -4,15 +4,16 @@ import streamlit as st
 
 from lab.experiments.qlearning import PRESETS, QLearningConfig
 from lab.ui import form, links, live, page, runs, scrubber
+from lab.ui import insight_views as insight
 from lab.ui import qlearning_views as views
+from lab.ui import seed_views as spread
 
-P = "ql"
-page.setup("Q-learning", "🧊", "When has an agent learned? Return, Q-table change and the exact distance to the optimal policy.")
+P = page.setup("qlearning")
 form.init(P, views.DEFAULT, whole=views.WHOLE)
 links.restore(P)
 page.presets(P, PRESETS, whole=views.WHOLE)
 
-settings, board = st.columns([1, 3], gap="large")
+settings, board = page.columns()
 with settings:
     views.env_controls(P)
     views.learning_controls(P)
@@ -25,7 +26,8 @@ def draw(result, final):
     st.caption(views.curves_note(result))
     for i in range(0, len(charts), 2):
         for column, chart in zip(st.columns(2), charts[i:i + 2]):
-            column.altair_chart(chart, width="stretch", height=260)
+            column.altair_chart(chart, width="stretch", height=330)
+    insight.rate_line(result, "qlearning")
     if not final or not result.artifacts:
         return
     art = result.artifacts
@@ -46,4 +48,5 @@ with board:
             draw(kept["run"], True)
     else:
         live.live_run(P, config, draw)
+spread.section(P, config, ["rolling/return", "rolling/success", "q/max_delta", "gap/optimum"])  # the seed spread: bands, box plots, rank tests
 links.publish(P)

@@ -95,3 +95,12 @@ def register(monkeypatch) -> None:
     from lab import experiments
 
     monkeypatch.setitem(experiments.LABS, LAB, SPEC)
+
+
+def scalar(store, sql: str):
+    """The one value `sql` selects, read through the store's own database (SQLite or PostgreSQL)."""
+    con = store._db.connect()
+    try:
+        return con.execute(sql).fetchone()[0]
+    finally:
+        con.close()

@@ -10,7 +10,7 @@ import pytest
 
 import lab
 from lab.config import Config
-from lab.records import Step
+from lab.records import Kind, Step
 from lab.stopping import Divergence, EarlyStopping, Tolerance
 
 
@@ -54,7 +54,7 @@ class ValuesConfig(Config):
 
 def test_budget_when_no_rule_fires():
     result = lab.run(ValuesConfig())
-    assert result.decision.kind == "max_steps"
+    assert result.decision.kind is Kind.BUDGET
     assert result.decision.step == 2
     assert "3 steps" in result.decision.reason
     assert [s.step for s in result.steps] == [0, 1, 2]
@@ -87,7 +87,7 @@ def test_every_reason_names_the_labs_unit():
     tolerance = lab.run(EpochValuesConfig(values=(3.0, 0.1, 0.1)), stopping=Tolerance("loss", 0.5, window=2))
     assert tolerance.decision.reason == "converged at epoch 2: loss = 0.1 is within tol 0.5 for 2 epochs in a row"
     cancelled = lab.run(EpochValuesConfig(), cancel=lambda: True)
-    assert cancelled.decision.reason == "stopped by the user at epoch 0"
+    assert cancelled.decision.reason == "stopped by you at epoch 0"
     rule = EarlyStopping("loss", patience=1)
     lab.run(EpochValuesConfig(), stopping=rule)
     reused = lab.run(ValuesConfig(values=(1.0, 2.0, 3.0)), stopping=rule)  # the rule takes each run's unit

@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from numbers import Integral, Real
+from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import pytest
@@ -13,8 +15,19 @@ from hypothesis import strategies as st
 
 from lab import experiments
 from lab.config import Config, field
+from lab.constraints import Interval, Items, Options
 from lab.schedules import SCHEDULES, ScheduleConfig
-from lab.share import describe_differences, diff_configs, flatten, from_query, parse_value, to_query
+from lab.share import (
+    describe_differences,
+    diff_configs,
+    flatten,
+    from_query,
+    lookup,
+    parse_setting,
+    parse_value,
+    to_query,
+    unflatten,
+)
 from lab.validation import check_bool, check_number
 from tests.runfixtures import TinyConfig
 
@@ -108,7 +121,7 @@ def test_the_format_is_readable():
     params = to_query(Outer(labels=("a,b", "", "()"), inner=Inner(width=2), note=""))
     assert params["lr"] == "0.1" and params["steps"] == "100" and params["flag"] == "0"
     assert params["start"] == "1.0,-1.0" and params["layers"] == "16,8"
-    assert params["labels"] == "a\\,b,\\-,\\()"
+    assert params["labels"] == "a\\,b,\\-,\\(\\)"
     assert params["limit"] == "" and params["note"] == "\\-"
     assert params["schedule.name"] == "constant" and "schedule" not in params
     assert params["inner"] == "Inner" and params["inner.width"] == "2"
@@ -134,6 +147,7 @@ def test_other_keys_are_ignored_silently():
         ({"limit": "inf"}, "limit", "not finite"),
         ({"schedule.name": "zigzag"}, "schedule.name", "not allowed"),
         ({"schedule.factor": "2"}, "schedule.factor", "out of range"),
+        ({"schedule.name": "step", "schedule.every": "0"}, "schedule.every=0", "out of range"),
         ({"schedule.gone": "1"}, "schedule.gone", "no such setting"),
         ({"inner": "Other"}, "inner", "not one of Inner"),
     ],
@@ -169,10 +183,15 @@ def test_real_lab_configs_round_trip(lab):
     except (ImportError, AttributeError):
         pytest.skip(f"lab {lab} is not on this branch")
 
-    @given(st.dictionaries(st.sampled_from(sorted(to_query(cls()))), text | st.sampled_from(["0", "1", "2.5", ""])))
+    keys = st.sampled_from(sorted(to_query(cls())) + ["ws", "bogus", "schedule.bogus"])
+    odd = st.sampled_from(["0", "1", "2.5", "", "()", "1e309", "-0", "nan", "1" * 80, "(1,2),(3)", "\\-", "zz"])
+
+    @given(st.dictionaries(keys, text | odd))
     @settings(max_examples=100, deadline=None)
     def check(params):
-        config, _ = from_query(cls, params)
+        config, notes = from_query(cls, params)
+        assert isinstance(config, cls)
+        assert all(any(note.startswith(key) for key in params) for note in notes)
         assert from_query(cls, to_query(config)) == (config, [])
 
     check()
@@ -237,3 +256,86 @@ def test_diff_configs_flattens_nested_fields():
     assert describe_differences([configs[0], configs[0]]) == ["", ""]
     assert diff_configs([{"a": 1, "b": [1, 2]}, {"a": 1, "b": [1, 3], "c": None}]) == {"b": [[1, 2], [1, 3]]}
     assert flatten({"x": {"__config__": "S", "y": 1}}) == {"x": "S", "x.y": 1}
+
+
+# ----------------------------------------------------------------------------- declared constraints, nested tuples
+
+
+@dataclass(frozen=True)
+class Declared(Config):
+    """Fields whose parsing reads their declared constraint."""
+
+    optimizer: str = field("adam", help="a choice", allowed=Options(("sgd", "adam")))
+    batch: int | None = field(None, help="a number choice or None", allowed=Options((1, 8, 32)))
+    tol: float = field(1e-3, help="a float choice", allowed=Options((0.0, 1e-3, 0.1)))
+    rules: tuple[str, ...] = field(("start",), help="choices", allowed=Items(Options(("start", "optimal")), 0, 2))
+    centres: tuple[tuple[float, ...], ...] | None = field(None, help="points")
+    words: tuple[tuple[str, ...], ...] = field((), help="texts in groups")
+
+
+def test_a_choice_is_the_option_its_text_names_and_any_other_is_refused_naming_the_allowed():
+    config, notes = from_query(Declared, {"optimizer": "sgd", "batch": "1", "tol": "1e-3", "rules": "optimal,start"})
+    assert config == Declared(optimizer="sgd", batch=1, tol=0.001, rules=("optimal", "start")) and notes == []
+    assert type(config.batch) is int
+    config, notes = from_query(Declared, {"optimizer": "nope"})
+    assert config == Declared()
+    assert notes == ["optimizer='nope': not allowed; choose one of 'sgd', 'adam'; using adam"]
+    assert from_query(Declared, {"batch": "2"})[1] == ["batch='2': not allowed; choose one of 1, 8, 32; using none"]
+    assert from_query(Declared, {"batch": ""})[0].batch is None
+    assert "not allowed" in from_query(Declared, {"rules": "start,finish"})[1][0]
+    with pytest.raises(ValueError, match="choose one of 'sgd', 'adam'"):
+        parse_value(str, "SGD", Options(("sgd", "adam")))
+
+
+def test_a_declared_interval_decides_between_integer_and_real():
+    assert type(parse_value(Any, "3", Interval(Integral, 0, None))) is int
+    assert type(parse_value(float, "3", Interval(Integral, 0, None))) is int
+    assert type(parse_value(Any, "3", Interval(Real, 0, None))) is float
+    assert type(parse_value(int | None, "3", Interval(Real, 0, None))) is int
+    with pytest.raises(ValueError, match="whole number"):
+        parse_value(Any, "2.5", Interval(Integral, 0, None))
+    assert parse_value(tuple[Any, ...], "1,2", Items(Interval(Integral, 1, 9))) == (1, 2)
+
+
+def test_a_tuple_inside_a_tuple_travels_in_parentheses():
+    config = Declared(centres=((0.5, 1.0), (), (-2.0,)), words=(("a,b", "(c)"), ("",)))
+    params = to_query(config)
+    assert params["centres"] == "(0.5,1.0),(),(-2.0)"
+    assert params["words"] == "(a\\,b,\\(c\\)),(\\-)"
+    assert from_query(Declared, through_url(params)) == (config, [])
+    assert "parentheses" in from_query(Declared, {"centres": "0.5,1.0"})[1][0]
+
+
+def test_lookup_follows_dotted_names_into_nested_configs_and_tuple_items():
+    assert lookup(Outer, "lr") == (float, None)
+    assert lookup(Outer, "schedule.name") == (str, ScheduleConfig.constraints()["name"])
+    assert lookup(Outer, "start.1") == (float, None)
+    assert lookup(Outer, "inner.width") == (int, None)
+    assert lookup(Declared, "rules.0") == (str, Options(("start", "optimal")))
+    assert lookup(Outer, "schedule") == (ScheduleConfig, None)
+    for missing in ("nope", "lab", "lr.0", "start.2", "schedule.zzz", "schedule.name.x"):
+        with pytest.raises(KeyError):
+            lookup(Outer, missing)
+    assert parse_setting(Outer, "inner", "Inner") == "Inner" and parse_setting(Outer, "inner", "") is None
+    assert parse_setting(Declared, "batch", "8") == 8
+    with pytest.raises(ValueError, match="not one of Inner"):
+        parse_setting(Outer, "inner", "Other")
+
+
+@given(outers, st.booleans())
+@settings(max_examples=200, deadline=None)
+def test_unflatten_inverts_flatten(config, split_lists):
+    data = config.to_dict()
+    flat = flatten(data, split_lists=split_lists)
+    assert all(not isinstance(v, dict) for v in flat.values())
+    empty_list = any(v == [] for v in flatten(data).values())  # split into no keys at all: nothing to restore
+    if not (split_lists and empty_list):
+        assert unflatten(flat) == data
+    assert Outer.from_dict(unflatten(flatten(data))) == config
+
+
+def test_flatten_names_list_items_unless_kept_whole():
+    data = {"start": [1.0, 2.0], "hidden": [16, 8], "schedule": {"__config__": "S", "name": "cosine"}}
+    assert flatten(data, split_lists=True, whole=("hidden",)) == {
+        "start.0": 1.0, "start.1": 2.0, "hidden": [16, 8], "schedule": "S", "schedule.name": "cosine"}
+    assert unflatten(flatten(data, split_lists=True, whole=("hidden",))) == data

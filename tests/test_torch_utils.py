@@ -1,4 +1,4 @@
-"""Shared torch helpers: threads restored, optimizer names, seeded init and dropout, capped metrics."""
+"""Shared torch helpers: threads restored, optimizer names, seeded init and dropout."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ import math
 import pytest
 import torch
 
-from lab.torch_utils import METRIC_CAP, OPTIMIZERS, SeededDropout, finite_metrics, make_optimizer, seeded_init, set_lr, threads
+from lab import optim
+from lab.optim import MINIBATCH
+from lab.torch_utils import SeededDropout, make_optimizer, seeded_init, set_lr, threads
 
 
 def test_threads_restores_the_previous_count_even_on_error():
@@ -23,8 +25,12 @@ def test_optimizer_names_follow_lab_optim():
     momentum = make_optimizer("momentum", params, 0.1)
     assert momentum.defaults["momentum"] == 0.9 and not momentum.defaults["nesterov"]
     assert make_optimizer("nesterov", params, 0.1).defaults["nesterov"]
-    assert make_optimizer("adamw", params, 0.1).defaults["weight_decay"] == 0.0
-    assert {type(make_optimizer(n, params, 0.1)).__name__ for n in OPTIMIZERS} == {"SGD", "Adagrad", "RMSprop", "Adam", "AdamW"}
+    assert make_optimizer("adamw", params, 0.1).defaults["weight_decay"] == optim.AdamW.DEFAULTS["weight_decay"] == 0.01
+    assert make_optimizer("adamw", params, 0.1, weight_decay=0.0).defaults["weight_decay"] == 0.0
+    assert make_optimizer("lion", params, 0.1, betas=(0.95, 0.98)).defaults["betas"] == (0.95, 0.98)
+    rmsprop = make_optimizer("rmsprop", params, 0.1, centered=True, momentum=0.5).defaults
+    assert rmsprop["centered"] and rmsprop["momentum"] == 0.5
+    assert {type(make_optimizer(n, params, 0.1)).__name__ for n in MINIBATCH} == {"SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "Adamax", "NAdam", "RAdam", "Lion"}
     with pytest.raises(ValueError, match="optimizer"):
         make_optimizer("lbfgs", params, 0.1)
     opt = make_optimizer("adam", params, 0.1)
@@ -52,8 +58,3 @@ def test_seeded_dropout_keeps_the_mean_and_is_off_in_eval():
     assert out.mean().item() == pytest.approx(1.0, abs=0.01)
     drop.eval()
     assert torch.equal(drop(x), x)
-
-
-def test_finite_metrics_caps_what_cannot_be_drawn():
-    capped = finite_metrics({"a": float("nan"), "b": float("inf"), "c": 1e300, "d": 0.5})
-    assert capped == {"a": METRIC_CAP, "b": METRIC_CAP, "c": METRIC_CAP, "d": 0.5}

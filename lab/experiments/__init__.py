@@ -1,7 +1,8 @@
-"""One module per lab, each a config dataclass and the experiment it runs.
+"""One folder per lab, each with its config dataclass and the experiment it runs.
 
-`LABS` maps a lab's short name to its config class, imported only when asked for, so
-listing the labs does not import torch or gymnasium.
+`LABS` maps a lab's short name to its config class as ``"module:Class"``, read from
+`lab.registry`; `config_class` imports the class only when asked for, so listing the labs
+does not import torch or gymnasium.
 """
 
 from __future__ import annotations
@@ -9,15 +10,9 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-LABS: dict[str, str] = {
-    "descent": "lab.experiments.descent:DescentConfig",
-    "curve": "lab.experiments.curve:CurveConfig",
-    "regression": "lab.experiments.regression:RegressionConfig",
-    "kmeans": "lab.experiments.kmeans:KMeansConfig",
-    "classifier": "lab.experiments.classifier:ClassifierConfig",
-    "cnn": "lab.experiments.cnn:CNNConfig",
-    "qlearning": "lab.experiments.qlearning:QLearningConfig",
-}
+from lab import registry
+
+LABS: dict[str, str] = {lab.id: lab.config for lab in registry.LABS.values()}
 
 
 def config_class(lab: str) -> Any:

@@ -2,12 +2,12 @@
 
 A single objective keeps the grid, random and TPE samplers and the median pruner all usable:
 ``value = metric + sign * TIE_BREAK * (1 + |metric|) * steps / budget``, where `steps` is the
-step of the decision when the run converged (patience, threshold, tolerance) and the budget
+step of the decision when the run converged (a kind whose role is success) and the budget
 otherwise. The term is at most a billionth of (1 + |metric|), so it only orders runs
 whose metric ties (say two configs that both reach the tolerance), favouring the faster
 one. The raw metric and the steps are kept on each trial for tables and charts.
 
-A run that diverged or went non-finite scores the worst value (inf when minimizing):
+A run that failed (diverged or went non-finite) scores the worst value (inf when minimizing):
 whatever its metric was before it blew up, the config is not a good one.
 """
 
@@ -21,8 +21,6 @@ from lab.records import RunResult, Step
 
 #: Relative weight of steps-to-converge next to the metric (see the module docstring).
 TIE_BREAK = 1e-9
-CONVERGED = ("patience", "threshold", "tolerance")
-FAILED = ("diverged", "non_finite")
 
 
 @dataclass(frozen=True)
@@ -66,7 +64,7 @@ class Objective:
 
     def steps(self, result: RunResult) -> int:
         """Steps to converge: the decision's step if the run converged, else its budget."""
-        if result.decision.kind in CONVERGED:
+        if result.decision.converged:
             return result.decision.step
         budget = getattr(result.config, "budget", None)
         if budget:
@@ -77,7 +75,7 @@ class Objective:
         """(objective value, metric, steps) of a finished run."""
         steps = self.steps(result)
         metric = self.metric_value(result)
-        if result.decision.kind in FAILED or not math.isfinite(metric):
+        if result.decision.failed or not math.isfinite(metric):
             return self.worst, metric, steps
         budget = getattr(result.config, "budget", None) or max(steps, 1)
         value = metric + self.sign * TIE_BREAK * (1 + abs(metric)) * steps / budget

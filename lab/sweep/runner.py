@@ -40,10 +40,11 @@ from typing import Any
 
 from lab.config import Config
 from lab.experiments import config_class
-from lab.stopping import Decision, singular
+from lab.redaction import redact, redact_message
+from lab.stopping import Decision, Kind, singular
 from lab.sweep.objective import Objective
 from lab.sweep.space import Space, apply
-from lab.sweep.storage import StorageError, open_storage, redact
+from lab.sweep.storage import StorageError, open_storage
 
 SAMPLERS = ("grid", "random", "tpe")
 HEARTBEAT_S = 30.0
@@ -132,7 +133,7 @@ def create_sweep(lab: str, space: Space, objective: Objective, sampler: str = "t
     """Validate and store a new sweep; returns the optuna study (no trial has run yet)."""
     import optuna
 
-    from lab.store import check_workspace
+    from lab.runs.store import check_workspace
 
     cls = config_class(lab)
     base = cls() if base is None else base
@@ -188,7 +189,7 @@ def load_sweep(storage: str | Path | None, study_name: str, worker_index: int = 
     try:
         summaries = optuna.get_all_study_summaries(store, include_best_trial=False)
     except Exception as exc:
-        raise StorageError(f"cannot read studies from {redact(str(storage))}: {exc}") from None
+        raise StorageError(f"cannot read studies from {redact(str(storage))}: {redact_message(exc, str(storage))}") from None
     found = [s for s in summaries if s.study_name == study_name]
     if not found:
         names = ", ".join(sorted(s.study_name for s in summaries)) or "none"
@@ -319,10 +320,10 @@ def run_trial(study: Any, trial: Any, spec: Sweep, base: Config, store: Any, wor
     if state["pruned"] is None and _is_set(stop):
         retire(study, trial, "interrupted")
         return None
-    pruned = state["pruned"] is not None and result.decision.kind == "cancelled"
+    pruned = state["pruned"] is not None and result.decision.kind is Kind.CANCELLED
     if pruned:
         at, value = state["pruned"]
-        result.decision = Decision(True, "cancelled", f"pruned by the median rule at {singular(config.step_unit)} {at}: "
+        result.decision = Decision(Kind.PRUNED, f"pruned by the median rule at {singular(config.step_unit)} {at}: "
                                    f"{spec.objective.metric} {value:.4g} was worse than the median of earlier trials "
                                    "at that step", at)
     if not tracker.seen and result.steps:
@@ -334,7 +335,7 @@ def run_trial(study: Any, trial: Any, spec: Sweep, base: Config, store: Any, wor
     value, metric, steps = spec.objective.score(result)
     run_id = store.save(workspace, spec.lab, result, name=f"trial {trial.number}", tags=(f"sweep:{study.study_name}",))
     for key, attr in (("run_id", run_id), ("metric", metric if math.isfinite(metric) else None), ("steps", steps),
-                      ("decision", result.decision.kind), ("reason", result.decision.reason)):
+                      ("decision", result.decision.kind.value), ("reason", result.decision.reason)):
         trial.set_user_attr(key, attr)
     if pruned:
         return study.tell(trial, state=TrialState.PRUNED)
@@ -355,7 +356,7 @@ def worker(storage: str | Path | None, study_name: str, *, n_trials: int | None 
     `stop` (a threading.Event or a callable returning True) ends the worker: a trial in
     progress is given back for a retry, and the sweep can be resumed by any worker later.
     """
-    from lab.store import RunStore
+    from lab.runs.store import RunStore
 
     study, spec = load_sweep(storage, study_name, worker_index)
     base = spec.base_config()

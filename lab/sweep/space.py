@@ -1,26 +1,40 @@
 """A search space over a lab's config fields: choices, integer and float ranges, log scale.
 
 Fields are named as in the URL and the command line, nested ones dotted (``schedule.name``).
-`searchable(cls)` proposes a dimension for every scalar field of any lab's config, read from
-the dataclass itself (bools, the choices and ranges its validation reports), so a new lab
-is searchable without extra code. `Space.check` refuses what a run would refuse later:
-unknown fields, empty spaces, bad ranges, grids past `MAX_GRID`, values the config rejects.
+`searchable(cls)` proposes a dimension for every scalar field of any lab's config that declares
+its constraint (`lab.constraints`), so a new lab is searchable without extra code; a field that
+declares nothing is not proposed, and nothing is learnt by trying values. `propose` turns one
+declaration into one dimension:
+
+- `Boolean` gives ``Choice((False, True))``; `Options` a choice of its ``searched`` values (the ones
+  that run with the other fields at their defaults), none when fewer than two;
+- `Interval` gives an `IntRange` or `FloatRange` around the field's default, cut to the declared
+  interval: a real default d > 0 spans [d/10, 10 d], an integer n > 0 spans [max(1, n // 4), 4 n],
+  and a default of 0 or below spans one unit either side ([d - 1, d + 1]). This window is also the
+  finite stand-in for an unbounded end. An open end is stepped inside, by one for integers and by
+  1 % of the range for reals. The scale is logarithmic when the range spans a decade or more
+  (high / low >= 10) with low > 0;
+- a field whose default is None is not proposed (None means "the library's own default", so the
+  range would have no centre), nor a seed (`NOT_SEARCHED`: searching a seed finds luck).
+
+`Space.check` refuses what a run would refuse later: unknown fields, empty spaces, bad ranges,
+grids past `MAX_GRID`, values the config rejects.
 """
 
 from __future__ import annotations
 
-import ast
 import dataclasses
 import json
 import math
-import re
+import types
 import typing
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from lab.config import Config
-from lab.share import _options, parse_value
+from lab.constraints import Boolean, Constraint, Interval, Options
+from lab.share import parse_value
 
 #: The most points a grid search may have (a grid is run to the end, one run per point).
 MAX_GRID = 1000
@@ -166,11 +180,23 @@ def scalar_fields(cls: type[Config], prefix: str = "") -> dict[str, Any]:
         hint = hints[f.name]
         if isinstance(hint, type) and issubclass(hint, Config):
             out.update(scalar_fields(hint, prefix + f.name + "."))
-            continue
-        options, _ = _options(hint)
-        if all(o in (bool, int, float, str) for o in options):
+        elif _is_scalar(hint):
             out[prefix + f.name] = hint
     return out
+
+
+def _is_scalar(hint: Any) -> bool:
+    """bool, int, float or str, or one of them or None."""
+    union = typing.get_origin(hint) in (typing.Union, types.UnionType)
+    return all(a in (bool, int, float, str, type(None)) for a in (typing.get_args(hint) if union else (hint,)))
+
+
+def declaration(cls: type[Config], name: str) -> Constraint | None:
+    """The constraint a (dotted) field declares, or None when it declares none."""
+    *parents, leaf = name.split(".")
+    for part in parents:
+        cls = typing.get_type_hints(cls)[part]
+    return cls.constraints().get(leaf)
 
 
 def _default(cls: type[Config], name: str) -> Any:
@@ -192,84 +218,45 @@ def apply(config: Config, params: Mapping[str, Any]) -> Config:
     return type(config).from_dict(data)
 
 
-_CHOICES = re.compile(r"choose one of (.+)$")
-_INTERVAL = re.compile(r"allowed: an? (?:integer|number) in ([\[(])(-?[\d.e+inf-]+), (-?[\d.e+inf-]+)([\])])")
-
-
-def _probe(cls: type[Config], name: str, value: Any) -> str:
-    try:
-        apply(cls(), {name: value})
-    except (ValueError, TypeError) as exc:
-        return str(exc)
-    return ""
-
-
-def _proposal(cls: type[Config], name: str, hint: Any) -> Dimension | None:
-    options, optional = _options(hint)
-    default = _default(cls, name)
-    if options == [bool]:
+def propose(allowed: Constraint, default: Any) -> Dimension | None:
+    """The dimension a declaration proposes around a field's default (see the module's docstring), or None."""
+    if isinstance(allowed, Boolean):
         return Choice((False, True))
-    if options == [str] and not optional:
-        found = _CHOICES.search(_probe(cls, name, "\x00"))
-        if found:
-            try:
-                values = ast.literal_eval("(" + found.group(1) + ",)")
-            except (ValueError, SyntaxError):  # a message that does not list its choices as literals
-                return None
-            return Choice(tuple(values)) if len(values) > 1 else None
+    if isinstance(allowed, Options):
+        return Choice(allowed.searched) if len(allowed.searched) > 1 else None
+    if not isinstance(allowed, Interval) or default is None:
         return None
-    if options not in ([int], [float]) or default is None or isinstance(default, bool):
-        return None
-    found = _INTERVAL.search(_probe(cls, name, -1e300 if options == [float] else -(10**18)))
-    low, high = (float(found.group(2)), float(found.group(3))) if found else (-math.inf, math.inf)
-    if options == [int]:
-        lo = max(low, 1, default // 4) if default > 0 else low
-        hi = min(high, max(default * 4, lo + 1))
-        if not (math.isfinite(lo) and math.isfinite(hi)) or lo >= hi:
-            return None
-        return IntRange(int(lo), int(hi), log=lo > 0 and hi / lo >= 10)
+    integer = allowed.integer
+    if allowed.searched is not None:
+        lo, hi = allowed.searched
+        return (IntRange if integer else FloatRange)(lo, hi, log=lo > 0 and hi / lo >= 10)
     if default > 0:
-        lo, hi = max(low, default / 10), min(high, default * 10)
-        if found and found.group(1) == "(" and lo == low:
-            lo = low + (hi - low) / 100
-        if found and found.group(4) == ")" and hi == high:
-            hi = high - (high - lo) / 100
-        return FloatRange(lo, hi, log=lo > 0) if lo < hi else None
-    hi = min(high, 1.0)
-    return FloatRange(max(low, 0.0), hi) if math.isfinite(low) and max(low, 0.0) < hi else None
+        lo, hi = (max(1, default // 4), 4 * default) if integer else (default / 10, default * 10)
+    else:
+        lo, hi = default - 1, default + 1
+    low = -math.inf if allowed.low is None else allowed.low
+    high = math.inf if allowed.high is None else allowed.high
+    lo, hi = max(lo, low), min(hi, high)
+    if allowed.low_open and lo == low:
+        lo = low + 1 if integer else low + (hi - low) / 100
+    if allowed.high_open and hi == high:
+        hi = high - 1 if integer else high - (high - lo) / 100
+    if not lo < hi:
+        return None
+    return (IntRange if integer else FloatRange)(lo, hi, log=lo > 0 and hi / lo >= 10)
 
 
 def searchable(cls: type[Config]) -> dict[str, Dimension]:
     """A proposed dimension for each field worth searching (a starting point for a page or a user)."""
     out = {}
-    for name, hint in scalar_fields(cls).items():
-        if name.split(".")[-1] in NOT_SEARCHED:
+    for name in scalar_fields(cls):
+        allowed = declaration(cls, name)
+        if name.split(".")[-1] in NOT_SEARCHED or allowed is None:
             continue
-        dim = _fit(cls, name, _proposal(cls, name, hint))
+        dim = propose(allowed, _default(cls, name))
         if dim is not None:
             out[name] = dim
     return out
-
-
-def _accepts(cls: type[Config], name: str, value: Any) -> bool:
-    return not _probe(cls, name, value)
-
-
-def _fit(cls: type[Config], name: str, dim: Dimension | None) -> Dimension | None:
-    """The proposal narrowed to what the default config accepts (cross-field checks), or None."""
-    if dim is None:
-        return None
-    if isinstance(dim, Choice):
-        values = tuple(v for v in dim.values if _accepts(cls, name, v))
-        return Choice(values) if len(values) > 1 else None
-    default = _default(cls, name)
-    low = dim.low if _accepts(cls, name, dim.low) else default
-    high = dim.high if _accepts(cls, name, dim.high) else default
-    try:
-        fitted = type(dim)(low, high, dim.log, dim.points)
-    except ValueError:
-        return None
-    return fitted if all(_accepts(cls, name, v) for v in fitted.grid()) else None
 
 
 # ----------------------------------------------------------------------------- the space

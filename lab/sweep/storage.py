@@ -1,6 +1,6 @@
 """Where a sweep lives: an Optuna journal file by default, or any SQLAlchemy database URL.
 
-- ``None`` / ``""``: ``sweeps.journal`` next to the run store (`lab.store.default_db_path`);
+- ``None`` / ``""``: ``sweeps.journal`` next to the run store (`lab.runs.store.default_db_path`);
 - a plain path or ``journal:///path``: an Optuna journal file. Appends go through a file
   lock, so several worker processes on one machine share it, and a restart reads it back;
 - ``sqlite:///path``, ``postgresql://user:pw@host:port/db``, ``mysql+pymysql://...``: an
@@ -17,6 +17,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from lab.redaction import redact, redact_message
+
 CONNECT_TIMEOUT_S = 5
 
 
@@ -25,14 +27,11 @@ class StorageError(ValueError):
 
 
 def default_journal() -> Path:
-    from lab.store import default_db_path
+    from lab.runs.store import default_db_path, user_data_dir
 
-    return default_db_path().with_name("sweeps.journal")
-
-
-def redact(url: str) -> str:
-    """The URL with any password replaced by ***."""
-    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
+    runs = default_db_path()
+    # runs kept in PostgreSQL: the journal goes to the per-user data folder
+    return (runs.parent if isinstance(runs, Path) else user_data_dir()) / "sweeps.journal"
 
 
 def _is_url(text: str) -> bool:
@@ -62,7 +61,7 @@ def open_storage(url: str | Path | None = None) -> Any:
     try:
         return optuna.storages.RDBStorage(text, engine_kwargs=engine_kwargs)
     except ImportError as exc:
-        raise StorageError(f"no database driver for {redact(str(url))}: {exc}; install one (psycopg for PostgreSQL)") from None
+        raise StorageError(f"no database driver for {redact(str(url))}: {redact_message(exc, str(url))}; install one (psycopg for PostgreSQL)") from None
     except Exception as exc:  # sqlalchemy's errors, whatever the driver
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise StorageError(f"cannot reach the sweep storage {redact(str(url))}: {first}") from None
+        raise StorageError(f"cannot reach the sweep storage {redact(str(url))}: {redact_message(first, str(url))}") from None

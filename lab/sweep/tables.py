@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
+from lab.records import Kind
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -22,7 +24,7 @@ def _counted(study: Any) -> list[Any]:
 
 
 def trials_table(study: Any) -> pd.DataFrame:
-    """One row per trial: number, state, each parameter, value, metric, steps, decision, run_id."""
+    """One row per trial: number, state, each parameter, value, metric, steps, decision (its kind's word), run_id."""
     import pandas as pd
 
     trials = _counted(study)
@@ -34,8 +36,9 @@ def trials_table(study: Any) -> pd.DataFrame:
     rows = []
     for t in trials:
         state = t.state.name.lower()
-        # a pruned run's decision is "cancelled" (stopped from outside); the table says by whom
-        decision = "pruned" if state == "pruned" else t.user_attrs.get("decision")
+        # sweeps of older versions stored a pruned run's decision as "cancelled"
+        kind = Kind.PRUNED if state == "pruned" else t.user_attrs.get("decision")
+        decision = None if kind is None else Kind.parse(kind).word
         row = {"number": t.number, "state": state, **{n: t.params.get(n) for n in names},
                "value": t.value if t.values else None, "metric": t.user_attrs.get("metric"),
                "steps": t.user_attrs.get("steps"), "decision": decision,
@@ -63,18 +66,30 @@ def best_trial(study: Any) -> Any | None:
 
 
 def history_table(study: Any) -> pd.DataFrame:
-    """Completed trials in order: number, value, best (the best value so far)."""
+    """Every finished trial in order: number, value, best (the best completed value so far), outcome.
+
+    ``outcome`` is the word of the run's decision ("converged", "budget", "diverged", "pruned", ...).
+    A pruned trial's value is the objective where it was pruned; a trial whose objective is not
+    finite (it diverged) has value NaN: the history shows it, but it never becomes the best.
+    """
     import pandas as pd
     from optuna.trial import TrialState
 
     sign = _direction(study)
     rows, best = [], math.inf
     for t in sorted(_counted(study), key=lambda t: t.number):
-        if t.state != TrialState.COMPLETE or t.value is None:
+        if t.state == TrialState.PRUNED:
+            value, outcome = t.user_attrs.get("metric"), Kind.PRUNED.word
+        elif t.state == TrialState.COMPLETE and t.value is not None:
+            value, outcome = t.value, Kind.parse(t.user_attrs.get("decision", Kind.BUDGET.value)).word
+        else:
             continue
-        best = min(best, sign * t.value)
-        rows.append({"number": t.number, "value": t.value, "best": sign * best})
-    return pd.DataFrame(rows, columns=["number", "value", "best"])
+        value = value if value is not None and math.isfinite(value) else math.nan
+        if t.state == TrialState.COMPLETE and math.isfinite(value):
+            best = min(best, sign * value)
+        rows.append({"number": t.number, "value": value, "best": sign * best if math.isfinite(best) else math.nan,
+                     "outcome": outcome})
+    return pd.DataFrame(rows, columns=["number", "value", "best", "outcome"])
 
 
 def bin_values(values: pd.Series, bins: int = HEATMAP_BINS) -> pd.Series:

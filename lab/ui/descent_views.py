@@ -10,9 +10,11 @@ import pandas as pd
 import streamlit as st
 
 from lab import optim
-from lab.records import RunResult
-from lab.surfaces import Surface
-from lab.ui import charts, controls, form
+from lab.experiments.descent.surfaces import Surface
+from lab.records import Kind, RunResult
+from lab.share import flatten, unflatten
+from lab.ui import budget, charts, controls, form, links, numbers
+from lab.ui.controls import CHECKBOXES, HYPER_FIELDS, SLIDERS
 
 GRID = 60
 
@@ -20,7 +22,7 @@ GRID = 60
 @st.cache_data(show_spinner=False, max_entries=16)
 def surface_cells(name: str) -> pd.DataFrame:
     """The surface on a grid, coloured by log10(f - f_min + 1e-3) so valleys stay visible."""
-    from lab import surfaces
+    from lab.experiments.descent import surfaces
 
     surface = surfaces.get(name)
     (x0, x1), (y0, y1) = surface.bounds
@@ -64,8 +66,7 @@ def status(result: RunResult) -> str:
     d = result.decision
     if d is None:
         return "running"
-    return {"tolerance": "converged", "diverged": "diverged", "non_finite": "diverged", "max_steps": "step budget",
-            "cancelled": "stopped"}.get(d.kind, d.kind)
+    return d.kind.word
 
 
 def race_table(results: Mapping[str, RunResult]) -> pd.DataFrame:
@@ -75,66 +76,59 @@ def race_table(results: Mapping[str, RunResult]) -> pd.DataFrame:
         rows.append({
             "optimizer": label,
             "status": status(result),
-            "steps to tolerance": d.step if d is not None and d.kind == "tolerance" else None,
+            "steps to tolerance": d.step if d is not None and d.kind is Kind.CONVERGED else None,
             "final loss": result.last("loss"),
             "distance to minimum": result.last("gap/optimum"),
-            "decision": d.reason if d is not None else "",
         })
-    return pd.DataFrame(rows)
+    return numbers.table(pd.DataFrame(rows))
+
+
+#: Settings each run of the race has of its own whatever its optimizer: SGD's noise is what makes
+#: it SGD, and one shared slider would give every optimizer the first one's noise.
+PER_RUN = ("noise",)
 
 
 def optimizer_settings(prefix: str, name: str) -> None:
-    """The settings that matter for one optimizer, under keys ``{prefix}.{name}.{field}``."""
+    """The settings `HYPER_FIELDS` shows for one optimizer, under keys ``{prefix}.{name}.{field}``."""
     p = f"{prefix}.{name}"
     controls.lr_slider("learning rate", p)
-    if name in ("momentum", "nesterov"):
-        form.slider("momentum μ", 0.0, 0.99, key=form.key(p, "momentum"), step=0.01)
-    if name == "rmsprop":
-        form.slider("α (square average decay)", 0.5, 0.999, key=form.key(p, "alpha"), step=0.001, format="%.3f")
-    if name in ("adam", "adamw"):
-        form.slider("β₁", 0.0, 0.999, key=form.key(p, "betas.0"), step=0.001, format="%.3f")
-        form.slider("β₂", 0.9, 0.9999, key=form.key(p, "betas.1"), step=0.0001, format="%.4f")
-    if name == "adamw":
-        form.slider("weight decay λ", 0.0, 0.5, key=form.key(p, "weight_decay"), step=0.01)
+    for field in (*HYPER_FIELDS[name][1:], *PER_RUN):
+        if field in CHECKBOXES:
+            st.checkbox(CHECKBOXES[field], key=form.key(p, field))
+            continue
+        for key, label, low, high, step, fmt in SLIDERS[field]:
+            form.slider(label, low, high, key=form.key(p, key), step=step, format=fmt)
 
 
 def formula(name: str) -> str:
-    cls, _ = optim.OPTIMIZERS[name]
-    return cls.FORMULA
+    return optim.formula(name)
 
 
-HYPER_FIELDS = {
-    "gd": ("lr",), "sgd": ("lr",), "momentum": ("lr", "momentum"), "nesterov": ("lr", "momentum"),
-    "adagrad": ("lr",), "rmsprop": ("lr", "alpha"), "adam": ("lr", "betas"), "adamw": ("lr", "betas", "weight_decay"),
-}
-SHARED = ("surface", "start", "steps", "noise", "tol", "seed")
+SHARED = ("surface", "start", "steps", "tol", "seed")
 
 
 def hyper_values(config) -> dict:
-    """The config's settings for its optimizer, with None (the optimizer's own default) made explicit."""
-    import inspect
-
-    cls, fixed = optim.OPTIMIZERS[config.optimizer]
-    defaults = {name: p.default for name, p in inspect.signature(cls.__init__).parameters.items()}
+    """The config's settings of its own run (its optimizer's and `PER_RUN`), None (the optimizer's default) made explicit."""
+    own = controls.own_settings(config.optimizer)
     values = {}
-    for field in HYPER_FIELDS[config.optimizer]:
+    for field in (*HYPER_FIELDS[config.optimizer], *PER_RUN):
         value = getattr(config, field)
         if value is None:
-            value = fixed.get(field, defaults.get(field))
+            value = own.get(field)
         values[field] = list(value) if isinstance(value, tuple) else value
     return values
 
 
 def apply_surface_defaults(prefix: str, surface_name: str) -> None:
     """Reset the start and every optimizer's settings to the surface's sensible defaults."""
-    from lab import surfaces
-    from lab.experiments.descent import DescentConfig, default_hyper
+    from lab.experiments.descent import DescentConfig, default_hyper, surfaces
 
     surface = surfaces.get(surface_name)
     st.session_state[form.key(prefix, "start.0")], st.session_state[form.key(prefix, "start.1")] = map(float, surface.default_start)
     for name in optim.OPTIMIZERS:
         config = DescentConfig(surface=surface_name, optimizer=name, **default_hyper(surface_name, name))
-        for field, value in form.flatten(hyper_values(config)).items():
+        links.declare(f"{prefix}.{name}", DescentConfig)
+        for field, value in flatten(hyper_values(config), split_lists=True).items():
             st.session_state[form.key(f"{prefix}.{name}", field)] = value
 
 
@@ -148,16 +142,32 @@ def init_race(prefix: str, surface_name: str, chosen: list[str]) -> None:
     apply_surface_defaults(prefix, surface_name)
 
 
+def restore_race(prefix: str) -> None:
+    """`links.restore`, where a link's surface also brings that surface's start and settings.
+
+    A link that names a surface but not a start (``?surface=ravine``) means the surface as the
+    page would show it, not the default surface's start clamped into the ravine; whatever the
+    link does give is kept.
+    """
+    links.restore(prefix)
+    given = st.session_state.get(form.key(prefix, "_from_link")) or []
+    if "surface" in given:
+        kept = {name: st.session_state[form.key(prefix, name)] for name in given}
+        apply_surface_defaults(prefix, kept["surface"])
+        for name, value in kept.items():
+            st.session_state[form.key(prefix, name)] = value
+
+
 def apply_race_preset(prefix: str, configs: Mapping[str, object]) -> None:
     """Set the page to a preset's race: its shared settings, its optimizers and theirs."""
     first = next(iter(configs.values()))
     apply_surface_defaults(prefix, first.surface)
     shared = {k: v for k, v in first.to_dict().items() if k in SHARED}
-    for field, value in form.flatten(shared).items():
+    for field, value in flatten(shared, split_lists=True).items():
         st.session_state[form.key(prefix, field)] = value
     st.session_state[form.key(prefix, "optimizers")] = [c.optimizer for c in configs.values()]
     for config in configs.values():
-        for field, value in form.flatten(hyper_values(config)).items():
+        for field, value in flatten(hyper_values(config), split_lists=True).items():
             st.session_state[form.key(f"{prefix}.{config.optimizer}", field)] = value
 
 
@@ -165,13 +175,13 @@ def race_configs(prefix: str) -> dict[str, object] | None:
     """One DescentConfig per chosen optimizer from the page's widgets, or None (message shown)."""
     from lab.experiments.descent import DescentConfig
 
-    shared = form.unflatten({k: st.session_state[form.key(prefix, k)] for k in ("surface", "start.0", "start.1", "steps", "noise", "tol", "seed")})
+    shared = unflatten({k: st.session_state[form.key(prefix, k)] for k in ("surface", "start.0", "start.1", "steps", "tol", "seed")})
     configs = {}
     for name in st.session_state.get(form.key(prefix, "optimizers"), []):
-        own = {k: st.session_state[form.key(f"{prefix}.{name}", k)] for k in form.flatten(
-            hyper_values(DescentConfig(optimizer=name)))}
-        config = form.checked(lambda own=own, name=name: DescentConfig.from_dict({**shared, "optimizer": name, **form.unflatten(own)}), prefix)
+        own = {k: st.session_state[form.key(f"{prefix}.{name}", k)] for k in flatten(
+            hyper_values(DescentConfig(optimizer=name)), split_lists=True)}
+        config = form.checked(lambda own=own, name=name: DescentConfig.from_dict({**shared, "optimizer": name, **unflatten(own)}), prefix)
         if config is None:
             return None
         configs[optim.LABELS[name]] = config
-    return configs
+    return form.checked(lambda: budget.race_within(configs), prefix)

@@ -7,11 +7,26 @@ import pandas as pd
 import streamlit as st
 
 import lab
+from lab import registry
 from lab.records import RunResult
 from lab.ui import charts
 
 DEMO_RATES = [0.01, 0.05, 0.1, 0.3, 0.5, 0.7, 0.9, 1.0, 1.05, 1.1]
-DEMO_STEPS = 40
+#: The rate the demo opens on (and a link without ``lr`` shows): it converges, in green, at step 62.
+DEMO_LR = 0.1
+#: Enough steps for every converging rate on the slider to reach the tolerance (lr 0.05 needs 132).
+DEMO_STEPS = 200
+
+
+def cards(per_row: int = 3) -> None:
+    """A card per page of the registry but Home: its icon, title, question and a link to it."""
+    pages = [page for page in registry.PAGES.values() if page.id != "home"]
+    for row in range(0, len(pages), per_row):
+        for column, page in zip(st.columns(per_row), pages[row : row + per_row]):
+            with column.container(border=True):
+                st.markdown(f"**{page.icon} {page.title}**")
+                st.caption(page.question)
+                st.page_link(page.file, label=f"Open {page.title}", icon="➡️")
 
 
 @st.cache_data(show_spinner=False)

@@ -13,6 +13,7 @@ import streamlit as st
 
 from lab.records import RunResult
 from lab.ui import charts, form
+from lab.ui.text import plain
 
 #: Most points drawn in the scatter (a seeded subsample beyond; the centres use every point).
 MAX_DRAWN = 5000
@@ -49,7 +50,7 @@ def upload(prefix: str) -> tuple[pd.DataFrame | None, str]:
     raw = file.getvalue()
     frame, notes, error = read_upload(raw)
     if frame is None:
-        st.error(f"This file cannot be used: {error}")
+        st.error(f"This file cannot be used: {plain(error)}")
         return None, ""
     data_id = hashlib.sha256(raw).hexdigest()
     names, key = list(frame.columns), form.key(prefix, "columns")
@@ -59,7 +60,7 @@ def upload(prefix: str) -> tuple[pd.DataFrame | None, str]:
     form.store(key, [c for c in st.session_state.get(key, []) if c in names])
     st.multiselect("columns to cluster", names, key=key)
     if notes:
-        st.caption(f"{len(frame):,} rows; " + "; ".join(notes))
+        st.caption(plain(f"{len(frame):,} rows; " + "; ".join(notes)))
     if not st.session_state[key]:
         st.error("Pick at least one numeric column to cluster.")
         return None, ""
@@ -219,20 +220,11 @@ def sklearn_line(result: RunResult) -> str:
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def k_scan(X: np.ndarray, seed: int, tol: float, max_iter: int) -> pd.DataFrame:
-    """Final inertia (the elbow) and silhouette score for k = 2..10: k-means++ and one run each,
-    as `lab.experiments.kmeans.elbow` does; the silhouette on a seeded subsample."""
-    from lab.experiments.kmeans import initial_centers, silhouette
-    from lab.lloyd import run_restart, tolerance
+    """`lab.experiments.kmeans.elbow` for k = 2..10 with the silhouette on a seeded subsample, as a table."""
+    from lab.experiments.kmeans import elbow
 
-    Xc = np.ascontiguousarray(X - X.mean(axis=0))
-    tol_abs, distinct = tolerance(Xc, tol), len(np.unique(Xc, axis=0))
-    rows = []
-    for k in KS:
-        if k > distinct:
-            continue
-        r = run_restart(Xc, initial_centers(Xc, k, "k-means++", 1, seed)[0], tol_abs, max_iter)
-        rows.append({"k": k, "inertia": r.inertia, "silhouette": silhouette(X, r.labels, SILHOUETTE_SAMPLE, seed)})
-    return pd.DataFrame(rows, columns=["k", "inertia", "silhouette"])
+    points = elbow(X, KS, seed, tol=tol, max_iter=max_iter, silhouette_sample=SILHOUETTE_SAMPLE)
+    return pd.DataFrame(points, columns=["k", "inertia", "silhouette"])
 
 
 def k_scan_charts(frame: pd.DataFrame, k: int) -> tuple[alt.LayerChart, alt.LayerChart]:

@@ -1,4 +1,4 @@
-"""The sidebar every page shares: what the app is, and a link to each lab that exists.
+"""The sidebar every page shares: a link to each page of the registry, and what the app is.
 
 Streamlit's own page list names the home page after its file ("app"); it is turned off in
 `.streamlit/config.toml` (client.showSidebarNavigation) and drawn here instead.
@@ -6,51 +6,31 @@ Streamlit's own page list names the home page after its file ("app"); it is turn
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
-
 import streamlit as st
 
-ROOT = Path(__file__).resolve().parents[2]
+from lab import registry
+
 ABOUT = (
     "**Convergence Lab** shows how machine learning converges: change a setting and watch the run "
     "converge, stall, oscillate or diverge, with the stopping rule's decision marked and explained."
 )
 
 
-@dataclass(frozen=True)
-class Card:
-    icon: str
-    title: str
-    question: str
-    page: str
-
-
-CARDS = [
-    Card("🧭", "Optimizers", "How do GD, momentum, Nesterov, Adagrad, RMSprop and Adam differ on the same surface?", "pages/1_Optimizers.py"),
-    Card("📉", "Schedules", "What does a learning-rate schedule change, and why does a constant rate stall at a noise floor?", "pages/2_Schedules.py"),
-    Card("✋", "Early stopping", "When should training stop, and what do patience, min_delta and baseline decide?", "pages/3_Early_stopping.py"),
-    Card("📈", "Regression", "Why does feature scaling, batch size or the optimizer change how fast GD reaches least squares?", "pages/4_Regression.py"),
-    Card("🩺", "Classifier", "How do batch norm, dropout and L2 change the train/validation curves of a breast-cancer MLP?", "pages/5_Classifier.py"),
-    Card("🔢", "CNN", "How fast does a small CNN learn the 8x8 digits, and which digits does it still confuse?", "pages/6_CNN.py"),
-    Card("🎯", "K-means", "When do the centres stop moving, and why does a bad start end in a local optimum?", "pages/7_K-means.py"),
-    Card("🧊", "Q-learning", "When has an agent learned? Return, Q-table change and the exact distance to the optimum.", "pages/8_Q-learning.py"),
-    Card("🗂️", "Runs", "Overlay saved runs, compare their settings, export and share them.", "pages/9_Runs.py"),
-    Card("🔍", "Sweeps", "Which settings converge fastest? Grid, random and Bayesian search.", "pages/10_Sweeps.py"),
-]
-
-
-
-
-def available() -> list[Card]:
-    """The cards whose page file exists."""
-    return [card for card in CARDS if (ROOT / card.page).exists()]
+#: Streamlit draws a shimmering placeholder for each widget until its code has loaded in the browser.
+#: While a run redraws its board several times a second, forty of them animating kept a browser
+#: that shares two cores with the training so busy that the placeholders never gave way and a click
+#: on Stop took 10-20 s to land (2.5 s without the shimmer): they stay still here. Markdown carries
+#: the style, not `st.html`: Markdown's code is in the page's first download, while `st.html`'s own
+#: element is one of those placeholders until its code loads.
+STILL_PLACEHOLDERS = ("<style>[data-testid='stSkeleton'], [data-testid='stSkeleton'] *, [data-testid='stSkeletonElement'],"
+                      " [data-testid='stSkeletonElement'] * {animation: none !important}</style>")
 
 
 def sidebar() -> None:
+    """The sidebar every page shares (and the still placeholders every page shares)."""
     with st.sidebar:
-        st.page_link("app.py", label="Home", icon="🏠")
-        for card in available():
-            st.page_link(card.page, label=card.title, icon=card.icon)
+        st.markdown(STILL_PLACEHOLDERS, unsafe_allow_html=True)
+        for page in registry.PAGES.values():
+            st.page_link(page.file, label=page.title, icon=page.icon)
         st.divider()
         st.markdown(ABOUT)

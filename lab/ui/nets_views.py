@@ -1,12 +1,12 @@
 """Views shared by the Classifier and CNN labs: their settings widgets, live curves and test figures.
 
-Both configs keep early stopping as plain fields (``early_stopping``, ``stop_monitor``,
-``stop_patience``, ``stop_min_delta``, ``restore_best``), hence `stopping_controls` here
-rather than `controls.stopping_config_controls`. Test figures are drawn from the run's
-artifacts (computed by sklearn.metrics in the engines), never recomputed here.
+Early stopping is drawn by the shared `controls.stopping_controls`. Test figures are drawn from
+the run's artifacts (computed by sklearn.metrics in the engines), never recomputed here.
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 import altair as alt
 import numpy as np
@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from lab import optim
+from lab.optim_settings import OptimizerSettings
 from lab.records import RunResult
 from lab.ui import charts, controls, form
 
@@ -27,23 +28,23 @@ DOTS_UP_TO = 5  # a dot per epoch only where a line would be too short to see (A
 LR_GRID = [round(m * 10.0**e, 12) for e in range(-5, 2) for m in (1, 2, 3, 5)]
 
 
+#: The optimizer settings these pages draw in the optimizer's expander (weight decay is a main setting of its own).
+SETTINGS = tuple(f.name for f in dataclasses.fields(OptimizerSettings) if f.name != "weight_decay")
+
+
 def optimizer_controls(prefix: str, optimizers: tuple[str, ...]) -> None:
-    """Optimizer, learning rate on a 1-2-3-5 log grid (the engines' defaults and presets lie on it), and the schedule."""
-    form.selectbox("optimizer", optimizers, key=form.key(prefix, "optimizer"), format_func=lambda n: optim.LABELS.get(n, n))
+    """Optimizer, learning rate on a 1-2-3-5 log grid (the engines' defaults and presets lie on it), the
+    chosen optimizer's own settings (those the Optimizers page shows), and the schedule."""
+    form.selectbox("optimizer", optimizers, key=form.key(prefix, "optimizer"), format_func=lambda n: optim.LABELS.get(n, n),
+                   on_change=controls.forget_settings, args=(prefix, SETTINGS))
     form.select_slider("learning rate", LR_GRID, key=form.key(prefix, "lr"), format_func=lambda v: f"{v:g}")
+    name = st.session_state[form.key(prefix, "optimizer")]
+    shown = [f for f in controls.HYPER_FIELDS[name][1:] if f in SETTINGS]
+    if shown:
+        with st.expander(f"{optim.LABELS[name]} settings"):
+            controls.setting_widgets(prefix, name, shown)
     with st.expander("learning-rate schedule (over epochs)"):
         controls.schedule_picker(prefix)
-
-
-def stopping_controls(prefix: str, monitors: tuple[str, ...]) -> None:
-    """The configs' early-stopping fields: on/off, monitor, patience, min_delta, restore."""
-    k = lambda name: form.key(prefix, name)  # noqa: E731
-    if not st.toggle("early stopping", key=k("early_stopping")):
-        return
-    form.selectbox("monitor", monitors, key=k("stop_monitor"))
-    form.slider("patience (epochs)", 0, 100, key=k("stop_patience"))
-    st.number_input("min_delta", 0.0, 1.0, key=k("stop_min_delta"), step=0.001, format="%.4f")
-    st.checkbox("restore the best weights", key=k("restore_best"))
 
 
 def hidden_as_text(prefix: str) -> None:
@@ -101,7 +102,7 @@ def _dots(frame: pd.DataFrame, log: bool) -> alt.Chart:
     names = list(dict.fromkeys(frame["metric"]))
     return alt.Chart(charts.finite(frame, log)).mark_point(filled=True, size=40).encode(
         x=alt.X("step:Q"), y=alt.Y("value:Q"), color=alt.Color("metric:N", scale=charts.colour_scale(names), legend=None),
-        tooltip=[alt.Tooltip("metric:N"), alt.Tooltip("step:Q"), alt.Tooltip("value:Q", format=".4g")])
+        tooltip=[alt.Tooltip("metric:N"), alt.Tooltip("step:Q"), charts.value_tooltip()])
 
 
 def batch_loss_layer(result: RunResult) -> alt.Chart:
@@ -115,7 +116,7 @@ def batch_loss_layer(result: RunResult) -> alt.Chart:
     frame["metric"] = "train, per batch"
     frame = charts.finite(frame, log=True)
     return alt.Chart(frame).mark_line(strokeWidth=1, opacity=0.6, color=BATCH_COLOUR, clip=True).encode(
-        x=alt.X("step:Q"), y=alt.Y("value:Q"), tooltip=[alt.Tooltip("metric:N"), alt.Tooltip("step:Q", format=".2f"), alt.Tooltip("value:Q", format=".4g")])
+        x=alt.X("step:Q"), y=alt.Y("value:Q"), tooltip=[alt.Tooltip("metric:N"), alt.Tooltip("step:Q", format=".2f"), charts.value_tooltip()])
 
 
 def metric_row(items: list[tuple[str, str, str]]) -> None:

@@ -10,9 +10,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from lab.experiments.qlearning import ALGORITHMS, DECAYS, STOP_RULES, QLearningConfig
+from lab.experiments.qlearning import QLearningConfig
 from lab.records import RunResult
-from lab.rl.envs import SUPPORTED
 from lab.ui import charts, form
 
 DEFAULT = QLearningConfig(is_slippery=False, episodes=1000, n_agents=4, eval_every=10, stop_on=("start",))
@@ -25,20 +24,25 @@ TOLS = [0.0, 1e-4, 1e-3, 0.01, 0.05, 0.1]
 Q_TOLS = [0.0, 1e-5, 1e-4, 1e-3, 0.01]
 EVALS = [1, 5, 10, 20, 50, 100, 200, 500]
 LIMITS = [None, 25, 50, 100, 200, 500, 1000]
-STOPS = {"optimal": "greedy policy optimal (all states)", "start": "optimal from the start",
-         "q_change": "Q stopped changing", "reward": "env's reward threshold reached"}
+#: Each stop rule in a chip's few characters (the settings column cuts longer ones); `STOP_HELP` says them whole.
+STOPS = {"optimal": "all optimal", "start": "start optimal", "q_change": "Q settled", "reward": "reward met"}
+STOP_HELP = ("all optimal: the largest gap |V*(s) − V^greedy(s)| over reachable states is within gap tol; "
+             "start optimal: the gap V*(start) − V^greedy(start) is within gap tol; "
+             "Q settled: the largest Q change in an episode stays within Q-change tol for a rolling window, "
+             "while the agent reaches the goal; reward met: the mean return over the rolling window reaches "
+             "the environment's reward threshold. With several agents, the worst agent decides.")
 TAXI_PLACES = ("R", "G", "Y", "B", "in taxi")
 
 
 def env_controls(p: str) -> None:
     """Which environment: FrozenLake's map and ice, or Taxi, or CliffWalking; the step limit."""
-    env = form.selectbox("environment", SUPPORTED, key=form.key(p, "env"))
+    env = form.selectbox("environment", key=form.key(p, "env"))
     if env == "FrozenLake-v1":
         kind = form.radio("map", list(MAPS), key=form.key(p, "map_name"), horizontal=True, format_func=MAPS.get)
         if kind == "random":
             a, b = st.columns(2)
             form.slider("size", 2, 16, key=form.key(p, "map_size"), container=a)
-            b.number_input("map seed", 0, 2**31 - 1, key=form.key(p, "map_seed"))
+            form.number_input("map seed", key=form.key(p, "map_seed"), container=b)
             form.slider("share of frozen cells", 0.05, 1.0, key=form.key(p, "map_p"), step=0.05,
                         help="Holes take the rest; with too few frozen cells no map has a path from S to G.")
         st.toggle("slippery ice", key=form.key(p, "is_slippery"), help="The ice sends you sideways 2 times in 3.")
@@ -49,30 +53,30 @@ def env_controls(p: str) -> None:
 
 def learning_controls(p: str) -> None:
     """Algorithm, alpha, gamma, the epsilon schedule, budget, agents, stop rules, seed."""
-    form.radio("algorithm", ALGORITHMS, key=form.key(p, "algorithm"), horizontal=True,
+    form.radio("algorithm", key=form.key(p, "algorithm"), horizontal=True,
                format_func={"q_learning": "Q-learning", "sarsa": "SARSA"}.get)
     a, b = st.columns(2)
-    form.slider("alpha (learning rate)", 0.0, 1.0, key=form.key(p, "alpha"), step=0.01, container=a)
-    form.slider("gamma (discount)", 0.0, 1.0, key=form.key(p, "gamma"), step=0.01, container=b)
+    form.slider("alpha (learning rate)", key=form.key(p, "alpha"), step=0.01, container=a)
+    form.slider("gamma (discount)", key=form.key(p, "gamma"), step=0.01, container=b)
     st.markdown("**Exploration: epsilon-greedy**")
-    decay = form.radio("epsilon schedule", DECAYS, key=form.key(p, "epsilon_decay"), horizontal=True)
+    decay = form.radio("epsilon schedule", key=form.key(p, "epsilon_decay"), horizontal=True)
     a, b = st.columns(2)
-    a.number_input("epsilon start", step=0.05, key=form.key(p, "epsilon_start"), format="%.2f")
+    form.number_input("epsilon start", step=0.05, key=form.key(p, "epsilon_start"), format="%.2f", container=a)
     if decay != "constant":
-        b.number_input("epsilon end", step=0.05, key=form.key(p, "epsilon_end"), format="%.2f")
+        form.number_input("epsilon end", step=0.05, key=form.key(p, "epsilon_end"), format="%.2f", container=b)
         form.select_slider("decay rate per episode", RATES, key=form.key(p, "epsilon_rate"), format_func=lambda v: f"{v:g}",
                            help="linear: epsilon falls by this much per episode; exponential: epsilon = end + (start − end)·e^(−rate·k)")
-    form.slider("episodes", 0, 20000, key=form.key(p, "episodes"), step=100)
+    form.slider("episodes", 100, 20000, key=form.key(p, "episodes"), step=100)
     form.slider("agents (seeds learning side by side)", 1, 32, key=form.key(p, "n_agents"))
     st.markdown("**Stop when**")
-    form.multiselect("stop rules", STOP_RULES, key=form.key(p, "stop_on"), format_func=STOPS.get, label_visibility="collapsed")
+    form.multiselect("stop rules", key=form.key(p, "stop_on"), format_func=STOPS.get, label_visibility="collapsed", help=STOP_HELP)
     a, b = st.columns(2)
     form.select_slider("gap tol", TOLS, key=form.key(p, "tol"), format_func=lambda v: f"{v:g}", container=a)
     form.select_slider("Q-change tol", Q_TOLS, key=form.key(p, "q_tol"), format_func=lambda v: f"{v:g}", container=b)
     a, b = st.columns(2)
     form.select_slider("evaluate every (episodes)", EVALS, key=form.key(p, "eval_every"), container=a)
     form.slider("rolling window", 10, 1000, key=form.key(p, "window"), step=10, container=b)
-    st.number_input("seed", 0, 2**31 - 1, key=form.key(p, "seed"))
+    form.number_input("seed", 0, 2**31 - 1, key=form.key(p, "seed"))  # the declared 2**63 - 1 is past what a browser holds exactly
 
 
 # --- curves --------------------------------------------------------------------------------------
@@ -118,7 +122,7 @@ def _chart(lines: pd.DataFrame, band: pd.DataFrame | None, decision, *, title: s
     colour = alt.Color("metric:N", title=None, scale=charts.colour_scale(names), legend=alt.Legend(orient="bottom"))
     layers.append(alt.Chart(lines).mark_line(strokeWidth=2, clip=True).encode(
         x=alt.X("step:Q", title="episode"), y=alt.Y("value:Q", title=None, scale=scale), color=colour,
-        tooltip=[alt.Tooltip("metric:N"), alt.Tooltip("step:Q"), alt.Tooltip("value:Q", format=".4g")]))
+        tooltip=[alt.Tooltip("metric:N"), alt.Tooltip("step:Q"), charts.value_tooltip()]))
     if dashed is not None and len(dashed):
         layers.append(alt.Chart(dashed).mark_line(strokeWidth=1.5, strokeDash=[5, 3], color="#555", clip=True).encode(
             x=alt.X("step:Q"), y=alt.Y("value:Q"), tooltip=[alt.Tooltip("metric:N"), alt.Tooltip("step:Q"), alt.Tooltip("value:Q", format=".3f")]))

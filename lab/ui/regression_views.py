@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import math
 
 import altair as alt
@@ -10,19 +9,20 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from lab.experiments.regression.data import MIN_ROWS, regression_data_from_csv
+from lab.insight import theory
 from lab.records import RunResult
-from lab.regression_data import MIN_ROWS, regression_data_from_csv
 from lab.ui import charts, form
-from lab.uploads import read_numeric_csv
+from lab.ui.text import plain
+from lab.uploads import read_header, read_numeric_csv
 
 NAMES = {"train/loss": "train MSE", "val/loss": "validation MSE"}
 DATASET_LABELS = {"synthetic": "generated", "diabetes": "diabetes", "csv": "my CSV"}
 SCALING_LABELS = {"none": "none", "minmax": "min-max", "standard": "standard"}
 BATCH_SIZES = [None, 1, 4, 16, 64, 256]
 RANKS = [None, 1, 2, 3, 5, 10, 20, 50]
-#: Optimizers offered: "sgd" is left out, as here the batch size makes the gradient noisy.
-OPTIMIZERS = ("gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw")
-MONITORS = ("val/loss", "train/loss", "gap/optimum")
+#: Tolerances on the gap to the optimum (training MSE units); 0 waits for the exact optimum.
+TOLS = [0.0, 1e-12, 1e-10, 1e-8, 1e-6, 1e-4, 1e-2]
 #: Above this many features the weights are a table rather than bars.
 MAX_BARS = 20
 HEIGHT = 300
@@ -43,7 +43,7 @@ def csv_target(prefix: str, data: bytes) -> list[str] | None:
     try:
         frame, notes = read_numeric_csv(data, min_rows=MIN_ROWS)
     except ValueError as exc:
-        st.error(f"This file cannot be used: {exc}.")
+        st.error(f"This file cannot be used: {plain(exc)}.")
         return None
     columns = list(frame.columns)
     key = form.key(prefix, "target")
@@ -61,15 +61,15 @@ def csv_target(prefix: str, data: bytes) -> list[str] | None:
         except ValueError as exc:
             problem = str(exc)
     if problem is not None:
-        st.error(f"This file cannot be used: {'; '.join([problem, *notes])}.")
+        st.error(f"This file cannot be used: {plain('; '.join([problem, *notes]))}.")
         return None
     return [*more, f"{len(features)} feature(s): {', '.join(features[:12])}{' ...' if len(features) > 12 else ''}"]
 
 
 def _header(data: bytes) -> list[str]:
     try:
-        return [str(c) for c in pd.read_csv(io.BytesIO(data), nrows=0).columns]
-    except (ValueError, UnicodeDecodeError):
+        return read_header(data)
+    except ValueError:
         return []
 
 
@@ -88,16 +88,15 @@ def optimum_mse(result: RunResult) -> float | None:
 
 
 def _log_axis(chart: alt.LayerChart, frame: pd.DataFrame, title: str, also: float | None = None) -> alt.LayerChart:
-    """Ticks at powers of ten only (at most about six), written plainly in the middle and as
-    1e+N at the ends: Vega's own log ticks label in-between values with one digit, which misleads."""
+    """Ticks at powers of ten only (at most about six), labelled as every axis is (`charts.AXIS_LABELS`):
+    Vega's own log ticks label in-between values with one digit, which misleads."""
     values = np.append(frame["value"].to_numpy(dtype=float), np.nan if also is None else also)
     values = values[np.isfinite(values) & (values > 0)]
     if len(values):
         low, high = math.floor(math.log10(values.min())), math.ceil(math.log10(values.max()))
         stride = max(1, math.ceil((high - low + 1) / 6))
         ticks = [10.0**k for k in range(low, high + 1, stride)]
-        labels = "datum.value >= 1e5 || datum.value < 1e-3 ? format(datum.value, '.0e') : format(datum.value, ',')"
-        chart.layer[0].encoding.y.axis = alt.Axis(title=title, values=ticks, labelExpr=labels)
+        chart.layer[0].encoding.y.axis = charts.axis(title=title, values=ticks)
     return chart
 
 
@@ -162,7 +161,16 @@ def stability_caption(result: RunResult) -> str:
     cond = art.get("condition_number")
     cond_text = f"{cond:,.4g}" if cond is not None else "infinite (the features are linearly dependent)"
     limit = art["max_stable_lr"]
-    verdict = "above it: full-batch gradient descent diverges" if config.lr > limit else "below it"
+    if config.lr <= limit:
+        verdict = "below it"
+    elif config.optimizer == "gd" and config.batch_size is None:
+        verdict = "above it: full-batch gradient descent diverges"
+    elif config.optimizer in ("momentum", "nesterov") and config.batch_size is None:
+        edge = theory.edge(config.optimizer, art["hessian_eigenvalues"], config.momentum)
+        verdict = (f"above it, but this run uses {config.optimizer} μ = {config.momentum:g}, whose edge is "
+                   f"{edge:.4g}: {'below that, it can converge' if config.lr < edge else 'above that too, it diverges'}")
+    else:
+        verdict = f"above it (that edge is gradient descent's; this run uses {config.optimizer})"
     return (f"Condition number of the loss's Hessian: **{cond_text}** (how stretched the valley is). "
             f"Largest stable lr for full-batch gradient descent, 2/λmax: **{limit:.4g}**; this run's lr = {config.lr:g} is {verdict}. "
             f"Training rows: {art['n_train']}, validation rows: {art['n_val']}.")

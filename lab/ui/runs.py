@@ -8,15 +8,17 @@ that travels in the page address as ``?ws=...``: whoever has the link sees those
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
 
-from lab import store
 from lab.records import RunResult
+from lab.runs import store
 from lab.share import describe_differences
 from lab.ui import charts
+from lab.ui.text import plain
 
 WS_PARAM = "ws"
 
@@ -42,11 +44,30 @@ def workspace() -> str:
 
 @st.cache_resource(show_spinner=False)
 def _store(path: str) -> store.RunStore:
-    return store.RunStore(Path(path))
+    return store.RunStore(path)
 
 
 def run_store() -> store.RunStore:
     return _store(str(store.default_db_path()))
+
+
+def open_store() -> store.RunStore:
+    """The run store, or a one-line error and the end of the page when it cannot be opened."""
+    try:
+        return run_store()
+    except ValueError as exc:
+        st.error(f"The saved runs are not available: {plain(exc)}")
+        st.stop()
+
+
+def change(edit: Callable[[], Any]) -> None:
+    """Apply an edit of saved runs (rename, tags) and rerun; a refused value is a one-line error."""
+    try:
+        edit()
+    except (ValueError, KeyError) as exc:
+        st.error(f"Not changed: {plain(exc.args[0] if isinstance(exc, KeyError) and exc.args else exc)}")
+        return
+    st.rerun()
 
 
 def save(results: Mapping[str, RunResult]) -> list[str]:
@@ -59,7 +80,7 @@ def save(results: Mapping[str, RunResult]) -> list[str]:
         try:
             ids.append(run_store().save(workspace(), lab, result, name=_name(label, lab, result)))
         except Exception as exc:  # the run itself is fine; only keeping it failed
-            st.warning(f"This run could not be saved: {exc}")
+            st.warning(f"This run could not be saved: {plain(exc)}")
     return ids
 
 
@@ -76,13 +97,13 @@ def compare_section(prefix: str, lab: str, current: Mapping[str, RunResult], met
     try:
         saved = run_store().list(workspace(), lab=lab, limit=200)
     except Exception as exc:
-        st.caption(f"Saved runs are not available: {exc}")
+        st.caption(f"Saved runs are not available: {plain(exc)}")
         return
     with st.expander(f"Compare with saved runs ({len(saved)} saved in this workspace)"):
         if not saved:
             st.caption("Every run you make is saved here automatically; change a setting to have something to compare.")
             return
-        labels = {s.id: f"{s.name} · {charts.kind_label(s.decision_kind)} at step {s.decision_step} · {s.created_at[11:19]}" for s in saved}
+        labels = {s.id: f"{s.name} · {s.decision_kind.word} at step {s.decision_step} · {s.created_at[11:19]}" for s in saved}
         chosen = st.multiselect("saved runs", list(labels), key=f"{prefix}.compare", format_func=labels.get, max_selections=8)
         metric = st.selectbox("metric", metrics, key=f"{prefix}.compare_metric")
         if not chosen:

@@ -31,7 +31,7 @@ def test_default_run_shows_curves_confusion_and_misclassified_digits(open_app):
 
 
 def test_presets_and_a_huge_lr(open_app, monkeypatch):
-    # Two epochs each: the page must take every preset's values (the lessons are checked in tests/test_cnn.py).
+    # Two epochs each: the page must take every preset's values (the lessons are checked in tests/experiments/cnn/test_cnn.py).
     for name, preset in PRESETS.items():
         monkeypatch.setitem(PRESETS, name, replace(preset, config=preset.config.replace(epochs=2)))
     at = open_app(PAGE, timeout=120)

@@ -205,3 +205,19 @@ def test_more_clusters_than_uploaded_points_gets_a_message(open_app):
     assert not at.exception and not at.error
     assert "same result" in _text(at)
     assert any(b'"title":"a"' in c or b'"title": "a"' in c for c in chart_data(at))
+
+
+def test_kmeanspp_preset_needs_fewer_iterations_on_the_page(open_app):
+    """The lesson's claim, read off the page's "iterations" metric over seeds 0 to 9 for both inits."""
+    at = open_app(PAGE)
+    at.button(key="km.preset.kmeanspp_fewer_iterations").click().run()
+    iterations = {}
+    for init in ("k-means++", "random"):
+        at.selectbox(key="km.init").select(init).run()
+        iterations[init] = []
+        for seed in range(10):
+            at.number_input(key="km.seed").set_value(seed).run()
+            assert not at.exception and not at.error
+            assert "converge" in at.success[0].value.lower()
+            iterations[init].append(int(_metric(at, "iterations")))
+    assert np.mean(iterations["k-means++"]) <= 0.75 * np.mean(iterations["random"]), iterations

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lab.store import RunStore
+from lab.runs.store import RunStore
+from lab.share import flatten
 from tests.app.conftest import ROOT
 
 OPT = "pages/1_Optimizers.py"
@@ -85,3 +86,59 @@ def test_a_visitor_without_a_workspace_gets_a_fresh_one_in_the_url(monkeypatch):
     first, second = _open(OPT), _open(OPT)
     ws1, ws2 = first.query_params["ws"], second.query_params["ws"]
     assert ws1 and ws2 and ws1 != ws2
+
+
+def test_a_link_reads_each_setting_by_its_field():
+    """batch_size=1 is the integer 1 (its default, None, once made it read as 1.0 and refused)."""
+    at = _open("pages/4_Regression.py", {"batch_size": "1", "effective_rank": "5", "epochs": "20", "betas": "0.8,0.99"})
+    assert not at.exception and not at.warning
+    assert at.select_slider(key="reg.batch_size").value == 1
+    assert at.select_slider(key="reg.effective_rank").value == 5
+    assert at.session_state["reg.betas.0"] == 0.8 and at.session_state["reg.betas.1"] == 0.99
+    assert at.query_params["batch_size"] in ("1", ["1"])
+
+
+def test_an_unknown_choice_is_refused_with_a_note_naming_the_allowed_ones():
+    at = _open("pages/2_Schedules.py", {"schedule.name": "nope", "steps": "100"})
+    assert not at.exception
+    notes = " ".join(w.value for w in at.warning)
+    assert "schedule.name=nope" in notes and "'cosine'" in notes
+    kept = _open("pages/2_Schedules.py", {"steps": "100"}).selectbox(key="sch.schedule.name").value
+    assert at.selectbox(key="sch.schedule.name").value == kept  # the page's default, not the first choice
+
+
+def test_a_run_link_reopens_the_run_with_every_setting():
+    from types import SimpleNamespace
+
+    from lab.experiments.classifier import ClassifierConfig
+    from lab.experiments.regression import RegressionConfig
+    from lab.schedules import ScheduleConfig
+    from lab.ui.runs_views import link
+
+    regression = RegressionConfig(batch_size=4, effective_rank=None, betas=(0.8, 0.99), epochs=20,
+                                  schedule=ScheduleConfig(name="cosine", min_lr=1e-5))
+    classifier = ClassifierConfig(hidden=(32, 16), epochs=3, engine="numpy")
+    for lab, config, prefix in [("regression", regression, "reg"), ("classifier", classifier, "clf")]:
+        page, params = link(SimpleNamespace(lab=lab, config=config.to_dict()))
+        at = _open(page, params)
+        assert not at.exception and not at.warning, [w.value for w in at.warning]
+        for name, value in flatten(config.to_dict(), split_lists=True, whole=("hidden",)).items():
+            if name != "hidden":
+                assert at.session_state[f"{prefix}.{name}"] == value, name
+    assert at.text_input(key="clf.hidden").value == "32,16" and at.radio(key="clf.engine").value == "numpy"
+
+
+def test_a_race_run_link_opens_its_optimizer_alone():
+    from types import SimpleNamespace
+
+    from lab.experiments.descent import DescentConfig
+    from lab.ui.runs_views import link
+
+    config = DescentConfig(surface="rosenbrock", optimizer="adam", lr=0.02, betas=(0.8, 0.99), steps=300, start=(-1.5, 2.0))
+    page, params = link(SimpleNamespace(lab="descent", config=config.to_dict()))
+    assert page == OPT and params["optimizers"] == "adam" and params["start"] == "-1.5,2.0"
+    at = _open(page, params)
+    assert not at.exception and not at.warning, [w.value for w in at.warning]
+    assert at.session_state["opt.start.0"] == -1.5 and at.session_state["opt.start.1"] == 2.0
+    assert at.session_state["opt.adam.betas.0"] == 0.8 and at.session_state["opt.adam.lr"] == 0.02
+    assert list(at.dataframe[0].value["optimizer"]) == ["Adam"]

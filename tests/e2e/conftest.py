@@ -6,6 +6,7 @@ missing browser is an error, so browser tests can never be skipped silently ther
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -13,6 +14,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -52,15 +54,19 @@ def browser_context_args():
     return {"viewport": {"width": 1400, "height": 1800}}
 
 
-@pytest.fixture(scope="session")
-def app_url(tmp_path_factory):
-    """Start `streamlit run app.py` once for the session; yield its base URL."""
+@contextlib.contextmanager
+def serve(db: Path, **env: str) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Start `streamlit run app.py` on a free loopback port with `env` added; yield (its base URL, the process).
+
+    Its stderr goes to a file beside `db` (a pipe nobody reads blocks the server, and its worker
+    processes, once it is full)."""
     port = _free_port()
-    env = {**os.environ, "CONVERGENCE_LAB_DB": str(tmp_path_factory.mktemp("db") / "runs.db")}
+    env = {**os.environ, "CONVERGENCE_LAB_DB": str(db), **env}
+    log = (Path(db).parent / "server.log").open("w+b")
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true",
          "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
@@ -72,10 +78,21 @@ def app_url(tmp_path_factory):
             time.sleep(0.3)
     else:
         server.kill()
-        pytest.fail(f"streamlit did not start: {server.stderr.read().decode()[-2000:]}")
-    yield url
-    server.terminate()
+        log.seek(0)
+        pytest.fail(f"streamlit did not start: {log.read().decode(errors='replace')[-2000:]}")
     try:
-        server.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        server.kill()
+        yield url, server
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory):
+    """Start `streamlit run app.py` once for the session; yield its base URL."""
+    with serve(tmp_path_factory.mktemp("db") / "runs.db") as (url, _):
+        yield url

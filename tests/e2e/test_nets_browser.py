@@ -13,8 +13,8 @@ pytestmark = pytest.mark.e2e
 
 def _open(page, app_url: str, path: str) -> None:
     open_page(page, app_url, path)
-    page.wait_for_selector('[data-testid="stMetricValue"]', timeout=60_000)
-    wait_idle(page, timeout=60_000)
+    page.wait_for_selector('[data-testid="stMetricValue"]', timeout=120_000)
+    wait_idle(page, timeout=120_000)
 
 
 def test_classifier(page, app_url):

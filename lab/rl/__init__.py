@@ -1,1 +1,0 @@
-"""Tabular reinforcement learning: Gymnasium's toy-text MDPs as arrays, value iteration, fast learners."""
