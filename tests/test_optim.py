@@ -157,10 +157,11 @@ def _assert_follows_the_reference(name, hyper, problem, steps=STEPS, close_for=N
 
 #: Fixed cases whose trajectory turns unstable late, so that one ulp of torch's square root grows past
 #: 1e-10 (the twin shows every other operation equal): lab.optim is held to 1e-10 for this many steps.
-#: NAdam climbing -f on the logistic regression: from step ~950 a one-ulp difference grows 1.4x a step.
+#: NAdam climbing -f on the logistic regression: from step ~950 a one-ulp difference grows 1.4x a step
+#: (an AMD EPYC's torch reaches that stretch sooner: past 1e-10 at step 850).
 #: RMSprop climbing -f on it: torch's own gradient sums follow the CPU's vector width, and on an AVX-512
 #: machine the trajectory reaches its unstable stretch sooner (1e-12 at step 226, past 1e-10 at 229).
-UNSTABLE = {("nadam-maximize", "logistic5"): 900, ("rmsprop-maximize", "logistic5"): 200}
+UNSTABLE = {("nadam-maximize", "logistic5"): 800, ("rmsprop-maximize", "logistic5"): 200}
 
 
 @pytest.mark.slow
