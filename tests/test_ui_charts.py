@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import altair as alt
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -117,3 +118,14 @@ def test_tooltips_of_clipped_charts_show_the_value_as_recorded():
                 clipped += 1
                 assert "value" not in fields and "actual" in fields, fields
     assert clipped == len(built)
+
+
+def test_the_playground_images_use_the_charts_colour_scale_clamped_and_interpolated_in_rgb():
+    """Hand-computed: the ends and the middle are the scale's colours, a quarter is halfway between
+    orange (245, 147, 34) and white (232, 234, 235), values outside the domain clamp, NaN is white."""
+    from lab.ui import playground_views as views
+
+    rgb = views._rgb(np.array([-2.0, 0.0, 0.25, 0.5, 1.0, 3.0, np.nan]), "classification").tolist()
+    assert rgb == [[245, 147, 34], [245, 147, 34], [238, 190, 134], [232, 234, 235], [8, 119, 189], [8, 119, 189],
+                   [232, 234, 235]]
+    assert views._rgb(np.array([-1.0, 0.0, 1.0]), "regression").tolist() == [[245, 147, 34], [232, 234, 235], [8, 119, 189]]

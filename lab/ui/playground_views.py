@@ -17,7 +17,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 import streamlit as st
-from PIL import Image
+from PIL import Image, ImageColor
 
 from lab.experiments.playground import EXTENT, FEATURES, MAX_LAYERS, NEURON_GRID, OUTPUT_GRID, Film, Frame, backprop
 from lab.experiments.playground.data import DATASETS
@@ -26,6 +26,8 @@ from lab.ui import charts, form, nets_views, scrubber
 from lab.ui.numbers import number
 
 ORANGE, WHITE, BLUE = "#f59322", "#e8eaeb", "#0877bd"
+#: The values drawn orange, white and blue: class 0 to 1 (a probability), or a target from -1 to 1.
+DOMAINS = {"classification": (0.0, 0.5, 1.0), "regression": (-1.0, 0.0, 1.0)}
 #: The output surface's and each neuron map's side in pixels (a whole number of pixels per grid cell).
 SURFACE_PX, NEURON_PX = 10 * OUTPUT_GRID, 5 * NEURON_GRID
 LOSSES = {"train/loss": "train", "val/loss": "test"}
@@ -37,17 +39,12 @@ BATCHES = [1, 2, 5, 10, 20, 50, 100, 250, 500, 1000]
 
 
 def _rgb(values: np.ndarray, task: str) -> np.ndarray:
-    """Values on the Playground's colour scale (orange, white, blue over `_scale`'s domain, clamped,
-    interpolated in RGB as d3's linear scale does), as uint8 RGB."""
-    low, mid, high = [0, 0.5, 1] if task == "classification" else [-1, 0, 1]
-    t = np.clip((np.nan_to_num(values, nan=mid) - low) / (high - low), 0.0, 1.0)[..., None]
-    ends = np.array([_hex(c) for c in (ORANGE, WHITE, BLUE)], dtype=float)
-    rgb = np.where(t < 0.5, ends[0] + (ends[1] - ends[0]) * 2 * t, ends[1] + (ends[2] - ends[1]) * (2 * t - 1))
-    return np.rint(rgb).astype(np.uint8)
-
-
-def _hex(colour: str) -> tuple[int, int, int]:
-    return tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5))  # type: ignore[return-value]
+    """Values on the Playground's colour scale (`_scale`: orange, white, blue over the task's domain,
+    clamped, interpolated in RGB), as uint8 RGB."""
+    domain = DOMAINS[task]
+    values = np.nan_to_num(values, nan=domain[1])
+    channels = np.array([ImageColor.getrgb(c) for c in (ORANGE, WHITE, BLUE)], dtype=float).T
+    return np.rint(np.stack([np.interp(values, domain, channel) for channel in channels], axis=-1)).astype(np.uint8)
 
 
 def heat_image(values: np.ndarray, task: str, pixels: int) -> str:
@@ -62,8 +59,7 @@ def heat_image(values: np.ndarray, task: str, pixels: int) -> str:
 
 
 def _scale(task: str) -> alt.Scale:
-    domain = [0, 0.5, 1] if task == "classification" else [-1, 0, 1]
-    return alt.Scale(domain=domain, range=[ORANGE, WHITE, BLUE], clamp=True, interpolate="rgb")
+    return alt.Scale(domain=list(DOMAINS[task]), range=[ORANGE, WHITE, BLUE], clamp=True, interpolate="rgb")
 
 
 # ---- settings ---------------------------------------------------------------------------------
